@@ -1,0 +1,217 @@
+//! The customer operations, knowing nothing of HTTP: each takes parsed input and the store and
+//! returns the body to send, or an [`ApiError`].
+
+use crate::customer::{apply_patch, Customer, CustomerView, GiggleId};
+use crate::error::ApiError;
+use crate::json;
+use crate::store::{now_rfc3339, Store, StoredCustomer, Written};
+use chrono::NaiveDate;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+/// How often a write that lost a race with another write is retried on a fresh read.
+const WRITE_ATTEMPTS: usize = 10;
+
+/// The success envelope of the seeds.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Success<'a> {
+    status_code: u16,
+    status: &'a str,
+    message: &'a str,
+    error: bool,
+    giggle_id: GiggleId,
+}
+
+pub fn success_body(message: &str, id: GiggleId) -> String {
+    json::to_body(&Success {
+        status_code: 200,
+        status: "OK",
+        message,
+        error: false,
+        giggle_id: id,
+    })
+}
+
+fn not_found(id: GiggleId) -> ApiError {
+    ApiError::bad_request(format!("Giggle ID {id} not found."))
+}
+
+/// The `ETag` of a stored version.
+pub fn etag(version: u64) -> String {
+    format!("\"{version}\"")
+}
+
+/// `If-Match` holds for this version: `*` or a list containing its strong tag.
+fn if_match_holds(header: &str, version: u64) -> bool {
+    let tag = etag(version);
+    header
+        .split(',')
+        .map(str::trim)
+        .any(|t| t == "*" || t == tag)
+}
+
+fn precondition_failed() -> ApiError {
+    ApiError::PreconditionFailed(
+        "The customer was changed since it was read (If-Match does not match its ETag).".into(),
+    )
+}
+
+fn check_if_match(if_match: Option<&str>, version: u64) -> Result<(), ApiError> {
+    match if_match {
+        Some(h) if !if_match_holds(h, version) => Err(precondition_failed()),
+        _ => Ok(()),
+    }
+}
+
+fn fingerprint(c: &Customer) -> String {
+    let canonical = serde_json::to_vec(c).expect("a customer always serialises");
+    hex::encode(Sha256::digest(&canonical))
+}
+
+/// POST /customers.
+pub async fn create(
+    store: &Store,
+    body: &Map<String, Value>,
+    today: NaiveDate,
+) -> Result<String, ApiError> {
+    let customer = Customer::from_json(body, today)?;
+    let id = customer.giggle_id;
+    let record = StoredCustomer {
+        create_fingerprint: fingerprint(&customer),
+        customer,
+        version: 1,
+        created_at: now_rfc3339(),
+    };
+    for _ in 0..WRITE_ATTEMPTS {
+        if let Written::Done = store.insert_customer(&record).await? {
+            return Ok(success_body("Customer Successfully Created", id));
+        }
+        // The id is taken. A retry of the very same create answers as the first time did.
+        match store.get_customer(id).await? {
+            Some(existing) if existing.create_fingerprint == record.create_fingerprint => {
+                return Ok(success_body("Customer Successfully Created", id));
+            }
+            Some(_) => {
+                return Err(ApiError::Conflict(format!(
+                    "Giggle ID {id} already exists."
+                )))
+            }
+            None => continue, // deleted in between: try the insert again
+        }
+    }
+    Err(ApiError::StoreUnavailable(
+        "create kept racing with other writes".into(),
+    ))
+}
+
+/// `{"customerData": {...}, "loanData": [...]}` and the ETag.
+pub struct CustomerRead {
+    pub body: String,
+    pub etag: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ReadBody<'a> {
+    customer_data: CustomerView<'a>,
+    loan_data: Vec<Value>,
+}
+
+/// GET /customers/{giggleId}.
+pub async fn get(store: &Store, id: GiggleId, today: NaiveDate) -> Result<CustomerRead, ApiError> {
+    let stored = store.get_customer(id).await?.ok_or_else(|| not_found(id))?;
+    let body = json::to_body(&ReadBody {
+        customer_data: CustomerView::new(&stored.customer, today),
+        loan_data: Vec::new(),
+    });
+    Ok(CustomerRead {
+        body,
+        etag: etag(stored.version),
+    })
+}
+
+/// PATCH /customers/{giggleId}: read, merge, check, write if nobody wrote in between; if
+/// somebody did, do it again on their version, so that concurrent PATCHes of different fields
+/// all take effect. With `If-Match`, a version other than the one named is a 412 instead.
+pub async fn update(
+    store: &Store,
+    id: GiggleId,
+    patch: &Map<String, Value>,
+    if_match: Option<&str>,
+    today: NaiveDate,
+) -> Result<(String, String), ApiError> {
+    if patch.is_empty() {
+        return Err(ApiError::bad_request("No fields to update."));
+    }
+    for _ in 0..WRITE_ATTEMPTS {
+        let stored = store.get_customer(id).await?.ok_or_else(|| not_found(id))?;
+        check_if_match(if_match, stored.version)?;
+        let customer = apply_patch(&stored.customer, patch, today)?;
+        let next = StoredCustomer {
+            customer,
+            version: stored.version + 1,
+            ..stored.clone()
+        };
+        match store.replace_customer(&next, stored.version).await? {
+            Written::Done => {
+                return Ok((
+                    success_body("Customer Successfully Updated", id),
+                    etag(next.version),
+                ))
+            }
+            Written::ConditionFailed if if_match.is_some() => return Err(precondition_failed()),
+            Written::ConditionFailed => continue,
+        }
+    }
+    Err(ApiError::StoreUnavailable(
+        "update kept racing with other writes".into(),
+    ))
+}
+
+/// DELETE /customers/{giggleId}.
+pub async fn delete(
+    store: &Store,
+    id: GiggleId,
+    if_match: Option<&str>,
+) -> Result<String, ApiError> {
+    for _ in 0..WRITE_ATTEMPTS {
+        let stored = store.get_customer(id).await?.ok_or_else(|| not_found(id))?;
+        check_if_match(if_match, stored.version)?;
+        match store.delete_customer(id, stored.version).await? {
+            Written::Done => return Ok(success_body("Customer Successfully Deleted", id)),
+            Written::ConditionFailed if if_match.is_some() => return Err(precondition_failed()),
+            Written::ConditionFailed => continue,
+        }
+    }
+    Err(ApiError::StoreUnavailable(
+        "delete kept racing with other writes".into(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn success_envelope_is_the_seeds_to_the_byte() {
+        assert_eq!(
+            success_body(
+                "Customer Successfully Created",
+                GiggleId::new(89043762).unwrap()
+            ),
+            r#"{"statusCode": 200, "status": "OK", "message": "Customer Successfully Created", "error": false, "giggleId": 89043762}"#
+        );
+    }
+
+    #[test]
+    fn if_match_forms() {
+        assert!(if_match_holds("\"3\"", 3));
+        assert!(if_match_holds("*", 3));
+        assert!(if_match_holds("\"1\", \"3\"", 3));
+        assert!(!if_match_holds("\"2\"", 3));
+        assert!(!if_match_holds("W/\"3\"", 3));
+        assert!(!if_match_holds("3", 3));
+    }
+}

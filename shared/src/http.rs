@@ -1,0 +1,172 @@
+//! The HTTP edge every function shares: reading the parts of a request the contract allows, and
+//! writing every answer (success or error) with `x-request-id` and one JSON log line.
+
+use crate::customer::GiggleId;
+use crate::error::ApiError;
+use lambda_http::http::{HeaderValue, StatusCode};
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde_json::{Map, Value};
+
+/// Request bodies larger than this are refused with 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// A successful answer: a status, a JSON body and, for a customer, its ETag.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+    pub etag: Option<String>,
+}
+
+impl Reply {
+    pub fn ok(body: String) -> Self {
+        Reply {
+            status: 200,
+            body,
+            etag: None,
+        }
+    }
+
+    pub fn with_etag(mut self, etag: String) -> Self {
+        self.etag = Some(etag);
+        self
+    }
+}
+
+/// The id of this invocation: Lambda's request id, or a fresh one where there is no context.
+pub fn request_id(req: &Request) -> String {
+    match req.lambda_context_ref() {
+        Some(ctx) if !ctx.request_id.is_empty() => ctx.request_id.clone(),
+        _ => {
+            let mut b = [0u8; 16];
+            let _ = getrandom::getrandom(&mut b);
+            hex::encode(b)
+        }
+    }
+}
+
+/// Turns an operation's outcome into the response, and logs it: method, path, status and
+/// request id, never a header or a body (they carry keys and personal data).
+pub fn respond(req: &Request, outcome: Result<Reply, ApiError>) -> Response<Body> {
+    let request_id = request_id(req);
+    let (status, body, etag) = match outcome {
+        Ok(r) => (r.status, r.body, r.etag),
+        Err(e) => {
+            let status = e.status();
+            if status >= 500 {
+                tracing::error!(request_id = %request_id, method = %req.method(), path = %req.uri().path(), status, error = %e, "request failed");
+            }
+            (status, e.to_body(&request_id), None)
+        }
+    };
+    if status < 500 {
+        tracing::info!(request_id = %request_id, method = %req.method(), path = %req.uri().path(), status, "request handled");
+    }
+    let mut builder = Response::builder()
+        .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .header("content-type", "application/json")
+        .header("cache-control", "no-store")
+        .header(
+            "x-request-id",
+            HeaderValue::from_str(&request_id).unwrap_or(HeaderValue::from_static("unknown")),
+        );
+    if let Some(tag) = etag {
+        builder = builder.header("etag", tag);
+    }
+    builder
+        .body(Body::from(body))
+        .expect("static headers and a valid status build a response")
+}
+
+/// The `Authorization` header, if it is text.
+pub fn authorization(req: &Request) -> Option<&str> {
+    req.headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+}
+
+/// The `If-Match` header, if sent.
+pub fn if_match(req: &Request) -> Result<Option<String>, ApiError> {
+    match req.headers().get("if-match") {
+        None => Ok(None),
+        Some(v) => v
+            .to_str()
+            .map(|s| Some(s.to_string()))
+            .map_err(|_| ApiError::bad_request("Invalid 'If-Match' header.")),
+    }
+}
+
+/// The query parameters as (name, value) pairs, from the event or from the URL.
+pub fn query_pairs(req: &Request) -> Vec<(String, String)> {
+    if let Some(q) = req.query_string_parameters_ref() {
+        if !q.is_empty() {
+            return q
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+        }
+    }
+    req.uri()
+        .query()
+        .map(|q| {
+            q.split('&')
+                .filter(|p| !p.is_empty())
+                .map(|p| {
+                    let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                    (k.to_string(), v.to_string())
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Customer routes take no query parameters: any one is a mistake worth reporting.
+pub fn no_query_parameters(req: &Request) -> Result<(), ApiError> {
+    match query_pairs(req).first() {
+        None => Ok(()),
+        Some((name, _)) => Err(ApiError::bad_request(format!(
+            "Unknown query parameter '{name}'."
+        ))),
+    }
+}
+
+/// A path parameter, from the event or, failing that, from the URL's segment after `after`.
+fn path_parameter(req: &Request, name: &str, after: &str) -> Option<String> {
+    if let Some(v) = req.path_parameters_ref().and_then(|p| p.first(name)) {
+        return Some(v.to_string());
+    }
+    let segments: Vec<&str> = req.uri().path().split('/').collect();
+    let i = segments.iter().rposition(|s| *s == after)?;
+    segments.get(i + 1).map(|s| s.to_string())
+}
+
+/// The `{giggleId}` of `/customers/{giggleId}`.
+pub fn giggle_id(req: &Request) -> Result<GiggleId, ApiError> {
+    let raw = path_parameter(req, "giggleId", "customers").unwrap_or_default();
+    GiggleId::from_path(&raw)
+}
+
+/// The body as a JSON object: at most 64 KiB (413), well-formed (400), an object (400).
+pub fn json_object_body(req: &Request) -> Result<Map<String, Value>, ApiError> {
+    let bytes: &[u8] = req.body().as_ref();
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "Request body is {} bytes; the limit is {MAX_BODY_BYTES} bytes.",
+            bytes.len()
+        )));
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request(
+            "Request body is empty; a JSON object is required.",
+        ));
+    }
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(ApiError::bad_request("Request body must be a JSON object.")),
+        Err(e) => Err(ApiError::bad_request(format!(
+            "Request body is not valid JSON (line {}, column {}).",
+            e.line(),
+            e.column()
+        ))),
+    }
+}
