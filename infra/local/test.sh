@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# make test: formatting, then the whole suite against a DynamoDB Local of its own on a free
+# port (so a running `make run` is not disturbed), then the seed's own Python examples through
+# the real binaries under `cargo lambda watch`.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source infra/local/lib.sh
+mkdir -p .local
+
+trap 'stop_all' EXIT
+trap 'stop_all; exit 130' INT TERM
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+DDB_TEST_PORT=$(free_port)
+local_env "$DDB_TEST_PORT" "e2e-"
+echo "== DynamoDB Local on 127.0.0.1:$DDB_TEST_PORT"
+start_dynamodb "$DDB_TEST_PORT" .local/dynamodb-test.log
+
+echo "== unit and integration tests"
+if cargo nextest --version > /dev/null 2>&1; then
+  cargo nextest run --workspace --all-features --no-fail-fast
+else
+  cargo test --workspace --all-features --no-fail-fast
+fi
+
+echo "== end to end: the seed's examples over HTTP through cargo lambda watch"
+build_functions
+admin create-tables --template infra/template.yaml
+E2E_KEY=$(admin create-key --name e2e | sed -n 's/^api key (shown once, store it now): //p')
+API_TEST_PORT=$(free_port)
+write_env_file .local/watch-test.env
+start_api "$API_TEST_PORT" .local/watch-test.env .local/watch-test.log
+TASKSUITE_BASE_URL="http://127.0.0.1:$API_TEST_PORT" TASKSUITE_API_KEY="$E2E_KEY" \
+  "$VENV/bin/python" tests/e2e/seed_examples.py
