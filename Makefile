@@ -8,7 +8,7 @@ DDB_VERSION := 10.3.0
 PY_TOOLS := cargo-lambda aws-sam-cli cfn-lint requests
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: run test deps java validate package clean help
+.PHONY: run test deps java validate package clean help import-loans import-paydates
 
 help:
 	@echo "make run    serve the whole API on http://127.0.0.1:\$${API_PORT:-9000}/webhook/v1/json"
@@ -20,6 +20,13 @@ run: deps
 
 test: deps
 	@infra/local/test.sh
+
+# JSON Lines into the running local stack (or STACK=<name> for a deployed one).
+import-loans: deps
+	@infra/local/import.sh loans "$(FILE)"
+
+import-paydates: deps
+	@infra/local/import.sh paydates "$(FILE)"
 
 deps: $(VENV)/.installed $(DDB_DIR)/.installed java
 

@@ -101,5 +101,6 @@ admin() {
 # The functions exactly as `cargo lambda watch` builds them (same package selection, so the
 # same features), so that the first request does not compile anything.
 build_functions() {
-  cargo build --quiet -p create-customer -p get-customer -p update-customer -p delete-customer
+  cargo build --quiet -p create-customer -p get-customer -p update-customer -p delete-customer \
+    -p get-loan-paydates -p list-paydates
 }

@@ -23,6 +23,9 @@ echo "starting DynamoDB Local on 127.0.0.1:$DYNAMODB_PORT..."
 start_dynamodb "$DYNAMODB_PORT" .local/dynamodb-run.log
 admin create-tables --template infra/template.yaml
 admin create-key --name development --from-env DEV_API_KEY > /dev/null
+if [ "${DEMO:-1}" != 0 ]; then
+  admin load-demo --dir .local/demo
+fi
 
 write_env_file .local/watch.env
 echo "starting the API on 127.0.0.1:$API_PORT..."
@@ -34,6 +37,7 @@ cat <<MSG
     base URL: http://127.0.0.1:$API_PORT/webhook/v1/json
     API key:  $DEV_API_KEY   (development only; set DEV_API_KEY to choose another)
     try:      curl -s -H "Authorization: Bearer $DEV_API_KEY" http://127.0.0.1:$API_PORT/webhook/v1/json/customers/89043762
+              curl -s -H "Authorization: Bearer $DEV_API_KEY" "http://127.0.0.1:$API_PORT/webhook/v1/json/paydates?date=today"
 
   Ctrl-C stops the API and DynamoDB Local.
 MSG

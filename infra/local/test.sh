@@ -34,3 +34,6 @@ write_env_file .local/watch-test.env
 start_api "$API_TEST_PORT" .local/watch-test.env .local/watch-test.log
 TASKSUITE_BASE_URL="http://127.0.0.1:$API_TEST_PORT" TASKSUITE_API_KEY="$E2E_KEY" \
   "$VENV/bin/python" tests/e2e/seed_examples.py
+admin load-demo --dir .local/demo-test > /dev/null
+TASKSUITE_BASE_URL="http://127.0.0.1:$API_TEST_PORT" TASKSUITE_API_KEY="$E2E_KEY" \
+  "$VENV/bin/python" tests/e2e/paydate_examples.py

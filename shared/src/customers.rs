@@ -116,15 +116,16 @@ pub struct CustomerRead {
 #[serde(rename_all = "camelCase")]
 struct ReadBody<'a> {
     customer_data: CustomerView<'a>,
-    loan_data: Vec<Value>,
+    loan_data: Vec<crate::records::Record>,
 }
 
 /// GET /customers/{giggleId}.
 pub async fn get(store: &Store, id: GiggleId, today: NaiveDate) -> Result<CustomerRead, ApiError> {
     let stored = store.get_customer(id).await?.ok_or_else(|| not_found(id))?;
+    let loans = store.loans_of(id).await?;
     let body = json::to_body(&ReadBody {
         customer_data: CustomerView::new(&stored.customer, today),
-        loan_data: Vec::new(),
+        loan_data: loans,
     });
     Ok(CustomerRead {
         body,
@@ -170,7 +171,8 @@ pub async fn update(
     ))
 }
 
-/// DELETE /customers/{giggleId}.
+/// DELETE /customers/{giggleId}: refused while the customer has loans (the servicing system
+/// still holds them, and a loan must never point at a missing customer).
 pub async fn delete(
     store: &Store,
     id: GiggleId,
@@ -179,6 +181,13 @@ pub async fn delete(
     for _ in 0..WRITE_ATTEMPTS {
         let stored = store.get_customer(id).await?.ok_or_else(|| not_found(id))?;
         check_if_match(if_match, stored.version)?;
+        let loans = store.loan_count(id).await?;
+        if loans > 0 {
+            let noun = if loans == 1 { "loan" } else { "loans" };
+            return Err(ApiError::Conflict(format!(
+                "Giggle ID {id} has {loans} {noun} and cannot be deleted."
+            )));
+        }
         match store.delete_customer(id, stored.version).await? {
             Written::Done => return Ok(success_body("Customer Successfully Deleted", id)),
             Written::ConditionFailed if if_match.is_some() => return Err(precondition_failed()),

@@ -146,6 +146,16 @@ pub fn giggle_id(req: &Request) -> Result<GiggleId, ApiError> {
     GiggleId::from_path(&raw)
 }
 
+/// The `{loanId}` of `/loans/{loanId}/paydates`.
+pub fn loan_id(req: &Request) -> Result<u64, ApiError> {
+    let raw = path_parameter(req, "loanId", "loans").unwrap_or_default();
+    let valid = !raw.is_empty() && raw.len() <= 16 && raw.bytes().all(|c| c.is_ascii_digit());
+    raw.parse::<u64>()
+        .ok()
+        .filter(|id| valid && (1..=crate::validate::MAX_SAFE_INTEGER).contains(id))
+        .ok_or_else(|| ApiError::bad_request("LoanId must be a positive integer."))
+}
+
 /// The body as a JSON object: at most 64 KiB (413), well-formed (400), an object (400).
 pub fn json_object_body(req: &Request) -> Result<Map<String, Value>, ApiError> {
     let bytes: &[u8] = req.body().as_ref();

@@ -9,9 +9,15 @@
 pub mod auth;
 pub mod customer;
 pub mod customers;
+pub mod demo;
 pub mod error;
 pub mod http;
+pub mod import;
 pub mod json;
+pub mod loans;
+pub mod money;
+pub mod paydates;
+pub mod records;
 pub mod reference;
 pub mod store;
 #[cfg(feature = "admin")]

@@ -20,6 +20,8 @@ pub enum Op {
     Get,
     Update,
     Delete,
+    LoanPayDates,
+    PayDates,
 }
 
 pub struct TestApp {
@@ -123,6 +125,45 @@ impl TestApp {
             .send()
             .await
     }
+
+    /// GET /loans/{id}/paydates with these query parameters.
+    pub async fn loan_pay_dates(
+        &self,
+        id: impl std::fmt::Display,
+        query: &[(&str, &str)],
+    ) -> Response {
+        let mut call = self.call(Op::LoanPayDates, "GET", &format!("/loans/{id}/paydates"));
+        for (k, v) in query {
+            call = call.query(k, v);
+        }
+        call.send().await
+    }
+
+    /// GET /paydates with these query parameters.
+    pub async fn pay_dates(&self, query: &[(&str, &str)]) -> Response {
+        let mut call = self.call(Op::PayDates, "GET", "/paydates");
+        for (k, v) in query {
+            call = call.query(k, v);
+        }
+        call.send().await
+    }
+
+    /// Runs the import on JSON Lines text.
+    pub async fn import(&self, kind: shared::import::Kind, text: &str) -> shared::import::Report {
+        shared::import::import(&self.store, kind, text.as_bytes(), |_| {})
+            .await
+            .expect("the import runs")
+    }
+
+    /// Imports lines that must all be accepted.
+    pub async fn import_ok(&self, kind: shared::import::Kind, text: &str) {
+        let report = self.import(kind, text).await;
+        assert!(
+            report.rejected.is_empty(),
+            "rejected: {:?}",
+            report.rejected
+        );
+    }
 }
 
 pub struct Call<'a> {
@@ -209,6 +250,8 @@ impl Call<'_> {
             Op::Get => get_customer::handler(store, req).await,
             Op::Update => update_customer::handler(store, req).await,
             Op::Delete => delete_customer::handler(store, req).await,
+            Op::LoanPayDates => get_loan_paydates::handler(store, req).await,
+            Op::PayDates => list_paydates::handler(store, req).await,
         }
         .expect("handlers answer every request with Ok(response)");
         let status = resp.status().as_u16();
@@ -313,4 +356,30 @@ pub fn customer(id: u64) -> Value {
     c["giggleId"] = id.into();
     c["ssn"] = "321-54-9876".into();
     c
+}
+
+/// A loan line as the import takes it: the seed's loan with this id, customer and contract date.
+pub fn loan_line(id: u64, giggle_id: u64, contract_date: &str) -> String {
+    format!(
+        r#"{{"id": {id}, "state": "active", "loanAmount": 1000000.11, "loanTerm": 52, "contractDate": "{contract_date}", "firstPaymentDate": "2024-06-22", "loanClass": "gold", "loanType": "instalment", "oFee": 200.55, "disbursementAmount": 800000.88, "discountSavings": "0.00", "discountDate": "2024-05-27", "renewalIncrement": 8, "applicationId": 79834, "disbursementFee": "25.99", "fundedDate": "2024-06-13", "partnerId": 75475, "leadId": 456312, "ccrScore": 800, "clarityScore": 788, "daysOverDue": 12, "amountOverdue": 1987.32, "contractBalance": 421123.33, "giggleId": {giggle_id}}}"#
+    )
+}
+
+/// A pay date line: `paid` of `amount` paid (state follows), amounts as written.
+pub fn pay_date_line(id: u64, loan_id: u64, date: &str, amount: &str, paid: &str) -> String {
+    let cents = |s: &str| -> i64 { (s.parse::<f64>().unwrap() * 100.0).round() as i64 };
+    let (a, p) = (cents(amount), cents(paid));
+    let state = if p == a {
+        "paid"
+    } else if p == 0 {
+        "open"
+    } else {
+        "partial"
+    };
+    let owed = a - p;
+    format!(
+        r#"{{"id": {id}, "state": "{state}", "date": "{date}", "amount": {amount}, "amountOwed": {}.{:02}, "amountPaid": {paid}, "startingCapital": 100000.00, "endingCapital": 99900.00, "loanBalance": 100000.00, "loanId": {loan_id}}}"#,
+        owed / 100,
+        owed % 100
+    )
 }

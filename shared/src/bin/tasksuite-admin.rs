@@ -2,8 +2,9 @@
 //! (`AWS_ENDPOINT_URL_DYNAMODB` for DynamoDB Local, the normal AWS chain for a deployed stack).
 //! Table names come from `CUSTOMERS_TABLE`, `API_KEYS_TABLE`, `LOANS_TABLE`, `PAY_DATES_TABLE`.
 
-use shared::auth;
 use shared::store::{sdk_config, Store, Tables};
+use shared::{auth, demo, import};
+use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
 const USAGE: &str = "usage:
@@ -15,7 +16,15 @@ const USAGE: &str = "usage:
   tasksuite-admin list-keys
       every key's id, name, creation time and revocation time (never the key)
   tasksuite-admin revoke-key KEY_ID
-      revoke the key with that id (from list-keys); it answers 401 from then on";
+      revoke the key with that id (from list-keys); it answers 401 from then on
+  tasksuite-admin import-loans FILE
+  tasksuite-admin import-paydates FILE
+      load JSON Lines (one loan or pay date a line); every rejected line is reported as
+      'line N: reason' and the command then exits non-zero, having written the good lines.
+      Running a file twice changes nothing
+  tasksuite-admin load-demo [--dir .local/demo]
+      a few customers, their loans and weekly pay dates around today (mixed states), written
+      as JSON Lines into the folder and imported like any other file";
 
 fn flag(args: &[String], name: &str) -> Option<String> {
     args.iter()
@@ -96,7 +105,67 @@ async fn run(args: &[String]) -> Result<(), String> {
             let k = store.revoke_key(id).await.map_err(fail)?;
             println!("revoked {} ({})", k.key_id, k.name);
         }
+        "import-loans" | "import-paydates" => {
+            let path = args
+                .get(1)
+                .ok_or(format!("{command} needs a file\n{USAGE}"))?;
+            let kind = if command == "import-loans" {
+                import::Kind::Loans
+            } else {
+                import::Kind::PayDates
+            };
+            import_file(&store, kind, path).await?;
+        }
+        "load-demo" => {
+            let dir = flag(args, "--dir").unwrap_or_else(|| ".local/demo".into());
+            demo::load(&store, std::path::Path::new(&dir)).await?;
+        }
         other => return Err(format!("unknown command '{other}'\n{USAGE}")),
     }
     Ok(())
+}
+
+/// Imports one file, with a progress bar on a terminal, and fails if any line was rejected.
+async fn import_file(store: &Store, kind: import::Kind, path: &str) -> Result<(), String> {
+    let open = || {
+        std::fs::File::open(path)
+            .map(std::io::BufReader::new)
+            .map_err(|e| format!("{path}: {e}"))
+    };
+    let total = open()?.lines().count().max(1);
+    let terminal = std::io::stderr().is_terminal();
+    let progress = |done: usize| {
+        if terminal {
+            let width = 40;
+            let filled = width * done.min(total) / total;
+            eprint!(
+                "\r[{}{}] {done}/{total} lines",
+                "#".repeat(filled),
+                " ".repeat(width - filled)
+            );
+            let _ = std::io::stderr().flush();
+        }
+    };
+    let report = import::import(store, kind, open()?, progress).await?;
+    if terminal {
+        eprintln!();
+    }
+    for (line, reason) in &report.rejected {
+        println!("line {line}: {reason}");
+    }
+    println!(
+        "{path}: {} lines, {} written, {} rejected",
+        report.lines,
+        report.written,
+        report.rejected.len()
+    );
+    if report.rejected.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} of {} lines rejected",
+            report.rejected.len(),
+            report.lines
+        ))
+    }
 }

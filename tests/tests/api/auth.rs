@@ -22,12 +22,21 @@ async fn every_auth_failure_is_the_same_401() {
     ];
     let mut bodies = Vec::new();
     for (i, h) in headers.iter().enumerate() {
-        for op in [Op::Create, Op::Get, Op::Update, Op::Delete] {
+        for op in [
+            Op::Create,
+            Op::Get,
+            Op::Update,
+            Op::Delete,
+            Op::LoanPayDates,
+            Op::PayDates,
+        ] {
             let (method, path) = match op {
                 Op::Create => ("POST", "/customers".to_string()),
                 Op::Get => ("GET", format!("/customers/{}", 100 + i)),
                 Op::Update => ("PATCH", format!("/customers/{}", 100 + i)),
                 Op::Delete => ("DELETE", format!("/customers/{}", 100 + i)),
+                Op::LoanPayDates => ("GET", format!("/loans/{}/paydates", 100 + i)),
+                Op::PayDates => ("GET", "/paydates".to_string()),
             };
             let mut call = app
                 .call(op, method, &path)

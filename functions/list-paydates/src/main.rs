@@ -1,0 +1,8 @@
+use lambda_http::{run, service_fn, Error};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    shared::telemetry::init();
+    let store = shared::Store::from_env().await?;
+    run(service_fn(|req| list_paydates::handler(&store, req))).await
+}
