@@ -8,7 +8,7 @@ DDB_VERSION := 10.3.0
 PY_TOOLS := cargo-lambda aws-sam-cli cfn-lint requests
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: run test deps java validate package clean help import-loans import-paydates
+.PHONY: run test bench deps java validate package clean help import-loans import-paydates
 
 help:
 	@echo "make run    serve the whole API on http://127.0.0.1:\$${API_PORT:-9000}/webhook/v1/json"
@@ -20,6 +20,10 @@ run: deps
 
 test: deps
 	@infra/local/test.sh
+
+# Reports figures (pay dates of a 20,000-loan day: API vs raw DynamoDB, peak memory).
+bench: deps
+	@infra/local/bench.sh
 
 # JSON Lines into the running local stack (or STACK=<name> for a deployed one).
 import-loans: deps
