@@ -12,6 +12,8 @@ trap 'stop_all; exit 130' INT TERM
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
+echo "== cargo clippy -D warnings"
+cargo clippy --quiet --workspace --all-targets --all-features -- -D warnings
 
 DDB_TEST_PORT=$(free_port)
 local_env "$DDB_TEST_PORT" "e2e-"

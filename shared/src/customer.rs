@@ -213,11 +213,7 @@ fn missing_fields(obj: &Map<String, Value>) -> Vec<String> {
     .map(|f| f.to_string())
     .collect();
     match present(obj, "customerType").and_then(Value::as_str) {
-        Some("person") => {
-            if present(obj, "ssn").is_none() {
-                missing.push("ssn".into());
-            }
-        }
+        Some("person") if present(obj, "ssn").is_none() => missing.push("ssn".into()),
         Some("company") => {
             for f in ["ein", "companyName"] {
                 if present(obj, f).is_none() {

@@ -614,75 +614,92 @@ pub async fn for_all_loans(store: &Store, query: &PayDateQuery) -> Result<String
     if query.descending && query.sort == SortBy::Date {
         days.reverse();
     }
+    // The counts and the page are read at the same time: both are queries on the index.
+    let (mut meta, (page, next)) = tokio::try_join!(
+        count_days(store, &days, query),
+        page_of_days(store, &days, query)
+    )?;
+    meta.next_cursor = next;
+    Ok(batch_body(&page, &meta))
+}
+
+async fn count_days(
+    store: &Store,
+    days: &[NaiveDate],
+    query: &PayDateQuery,
+) -> Result<Metadata, ApiError> {
     let mut meta = Metadata::default();
-    for day in &days {
+    for day in days {
         store.day_counts(*day, query, &mut meta).await?;
     }
-    let page = match query.sort {
-        SortBy::Amount => {
-            if meta.total_count as usize > MAX_SORTED_IN_MEMORY {
+    Ok(meta)
+}
+
+/// The page of a query over every loan, and the cursor of the next page if there is one.
+async fn page_of_days(
+    store: &Store,
+    days: &[NaiveDate],
+    query: &PayDateQuery,
+) -> Result<(Vec<Record>, Option<String>), ApiError> {
+    if query.sort == SortBy::Amount {
+        let mut all = Vec::new();
+        for day in days {
+            store
+                .day_pay_dates(*day, None, Some(MAX_SORTED_IN_MEMORY + 1), query, &mut all)
+                .await?;
+            if all.len() > MAX_SORTED_IN_MEMORY {
                 return Err(bad(format!(
-                    "Invalid 'sort': sorting {} pay dates by amount is more than this API does at once ({MAX_SORTED_IN_MEMORY}); narrow the dates or the states.",
-                    meta.total_count
+                    "Invalid 'sort': sorting more than {MAX_SORTED_IN_MEMORY} pay dates by amount at once is refused; narrow the dates or the states."
                 )));
             }
-            let mut all = Vec::with_capacity(meta.total_count as usize);
-            for day in &days {
-                store
-                    .day_pay_dates(*day, None, None, query, &mut all)
-                    .await?;
-            }
-            let (page, paged) = page_in_memory(all, query);
-            meta.next_cursor = paged.next_cursor;
-            page
         }
-        SortBy::Date => {
-            // Keyset paging straight from the index: days in the asked order, loans ascending
-            // within a day (the index's own order), starting after the cursor.
-            let (first_day, after_loan) = match &query.cursor {
-                Some(Cursor {
-                    after:
-                        SortKey {
-                            primary: Primary::Date(d),
-                            loan_id,
-                            ..
-                        },
+        let (page, paged) = page_in_memory(all, query);
+        return Ok((page, paged.next_cursor));
+    }
+    // Keyset paging straight from the index: days in the asked order, loans ascending within a
+    // day (the index's own order), starting after the cursor.
+    let (first_day, after_loan) = match &query.cursor {
+        Some(Cursor {
+            after:
+                SortKey {
+                    primary: Primary::Date(d),
+                    loan_id,
                     ..
-                }) => (validate::parse_date(d), Some(*loan_id)),
-                _ => (None, None),
-            };
-            let mut page = Vec::with_capacity(query.limit + 1);
-            for day in &days {
-                let skip = match first_day {
-                    Some(f) if query.descending => *day > f,
-                    Some(f) => *day < f,
-                    None => false,
-                };
-                if skip {
-                    continue;
-                }
-                let after = if Some(*day) == first_day {
-                    after_loan
-                } else {
-                    None
-                };
-                let want = query.limit + 1 - page.len();
-                store
-                    .day_pay_dates(*day, after, Some(want), query, &mut page)
-                    .await?;
-                if page.len() > query.limit {
-                    break;
-                }
-            }
-            if page.len() > query.limit {
-                page.truncate(query.limit);
-                let last = query.sort_key(page.last().expect("limit is at least 1"));
-                meta.next_cursor = Some(next_cursor(query, &last));
-            }
-            page
-        }
+                },
+            ..
+        }) => (validate::parse_date(d), Some(*loan_id)),
+        _ => (None, None),
     };
-    Ok(batch_body(&page, &meta))
+    let mut page = Vec::with_capacity(query.limit + 1);
+    for day in days {
+        let done = match first_day {
+            Some(f) if query.descending => *day > f,
+            Some(f) => *day < f,
+            None => false,
+        };
+        if done {
+            continue;
+        }
+        let after = if Some(*day) == first_day {
+            after_loan
+        } else {
+            None
+        };
+        let want = query.limit + 1 - page.len();
+        store
+            .day_pay_dates(*day, after, Some(want), query, &mut page)
+            .await?;
+        if page.len() > query.limit {
+            break;
+        }
+    }
+    let mut next = None;
+    if page.len() > query.limit {
+        page.truncate(query.limit);
+        let last = query.sort_key(page.last().expect("limit is at least 1"));
+        next = Some(next_cursor(query, &last));
+    }
+    Ok((page, next))
 }
 
 #[cfg(test)]

@@ -24,13 +24,24 @@ const CUSTOMERS: u64 = 200;
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse().unwrap_or(0)))
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .unwrap_or("0")
+                    .parse()
+                    .unwrap_or(0)
+            })
+        })
         .unwrap_or(0)
 }
 
 async fn store_from_env() -> Store {
     let prefix = std::env::var("BENCH_PREFIX").expect("BENCH_PREFIX");
-    Store::new(aws_sdk_dynamodb::Client::new(&sdk_config().await), Tables::with_prefix(&prefix))
+    Store::new(
+        aws_sdk_dynamodb::Client::new(&sdk_config().await),
+        Tables::with_prefix(&prefix),
+    )
 }
 
 /// Child mode "raw": read the whole day from the index, every item.
@@ -58,7 +69,10 @@ async fn raw() {
             break;
         }
     }
-    println!("RESULT raw seconds={:.3} items={items} queries={queries}", started.elapsed().as_secs_f64());
+    println!(
+        "RESULT raw seconds={:.3} items={items} queries={queries}",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 /// Child mode "page": page through the day with the real handler.
@@ -67,11 +81,15 @@ async fn page(limit: &str) {
     let key = std::env::var("BENCH_KEY").expect("BENCH_KEY");
     let before = peak_rss_kib();
     let started = Instant::now();
-    let (mut cursor, mut pages, mut items, mut max_bytes): (Option<String>, usize, usize, usize) = (None, 0, 0, 0);
+    let (mut cursor, mut pages, mut items, mut max_bytes): (Option<String>, usize, usize, usize) =
+        (None, 0, 0, 0);
     let mut ids = std::collections::HashSet::new();
-    let mut counts = String::new();
+    let mut counts;
     loop {
-        let mut query = HashMap::from([("date".to_string(), DAY.to_string()), ("limit".to_string(), limit.to_string())]);
+        let mut query = HashMap::from([
+            ("date".to_string(), DAY.to_string()),
+            ("limit".to_string(), limit.to_string()),
+        ]);
         if let Some(c) = &cursor {
             query.insert("cursor".into(), c.clone());
         }
@@ -91,7 +109,7 @@ async fn page(limit: &str) {
             ids.insert((p["loanId"].as_u64().unwrap(), p["id"].as_u64().unwrap()));
             items += 1;
         }
-        counts = v["metadata"].to_string();
+        counts = v["metadata"].to_string(); // the last page's counts are checked
         pages += 1;
         match v["metadata"]["nextCursor"].as_str() {
             Some(c) => cursor = Some(c.to_string()),
@@ -116,10 +134,19 @@ fn child(mode: &[&str], prefix: &str, key: &str) -> HashMap<String, String> {
         .output()
         .expect("child runs");
     let text = String::from_utf8_lossy(&out.stdout);
-    let line = text.lines().find(|l| l.starts_with("RESULT")).unwrap_or_else(|| {
-        panic!("child {mode:?} failed: {text}\n{}", String::from_utf8_lossy(&out.stderr))
-    });
-    line.split_whitespace().filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("RESULT"))
+        .unwrap_or_else(|| {
+            panic!(
+                "child {mode:?} failed: {text}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    line.split_whitespace()
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -129,21 +156,31 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     match args.first().map(String::as_str) {
         Some("raw") => return raw().await,
         Some("page") => return page(&args[1]).await,
         _ => {}
     }
     let app = TestApp::new().await;
-    let prefix = app.store.tables.customers.trim_end_matches("customers").to_string();
+    let prefix = app
+        .store
+        .tables
+        .customers
+        .trim_end_matches("customers")
+        .to_string();
     println!("loading {LOANS} loans for {CUSTOMERS} customers and {LOANS} pay dates on {DAY} into DynamoDB Local...");
     for g in 1..=CUSTOMERS {
         let mut c = customer(g);
         c["ssn"] = "321-54-9876".into();
         app.create(&c).await;
     }
-    let loans: String = (1..=LOANS).map(|l| loan_line(l, 1 + l % CUSTOMERS, "2024-01-01") + "\n").collect();
+    let loans: String = (1..=LOANS)
+        .map(|l| loan_line(l, 1 + l % CUSTOMERS, "2024-01-01") + "\n")
+        .collect();
     let t = Instant::now();
     app.import_ok(Kind::Loans, &loans).await;
     let loan_secs = t.elapsed().as_secs_f64();
@@ -151,9 +188,18 @@ async fn main() {
     let pay_dates: String = (1..=LOANS)
         .map(|l| {
             let paid_amount = match l % 3 {
-                0 => { paid += 1; "100.00" }
-                1 => { partial += 1; "40.00" }
-                _ => { open += 1; "0.00" }
+                0 => {
+                    paid += 1;
+                    "100.00"
+                }
+                1 => {
+                    partial += 1;
+                    "40.00"
+                }
+                _ => {
+                    open += 1;
+                    "0.00"
+                }
             };
             pay_date_line(l, l, DAY, "100.00", paid_amount) + "\n"
         })
@@ -165,15 +211,28 @@ async fn main() {
         LOANS as f64 / loan_secs, LOANS as f64 / pay_secs);
 
     let runs = 3;
-    let raw: Vec<HashMap<String, String>> = (0..runs).map(|_| child(&["raw"], &prefix, &app.key)).collect();
+    let raw: Vec<HashMap<String, String>> = (0..runs)
+        .map(|_| child(&["raw"], &prefix, &app.key))
+        .collect();
     let raw_secs = median(raw.iter().map(|r| r["seconds"].parse().unwrap()).collect());
     println!("raw: the day straight from the byDate index: {} items in {} queries, median {raw_secs:.3}s", raw[0]["items"], raw[0]["queries"]);
     for limit in ["1000", "5000"] {
-        let results: Vec<HashMap<String, String>> = (0..runs).map(|_| child(&["page", limit], &prefix, &app.key)).collect();
-        let secs = median(results.iter().map(|r| r["seconds"].parse().unwrap()).collect());
+        let results: Vec<HashMap<String, String>> = (0..runs)
+            .map(|_| child(&["page", limit], &prefix, &app.key))
+            .collect();
+        let secs = median(
+            results
+                .iter()
+                .map(|r| r["seconds"].parse().unwrap())
+                .collect(),
+        );
         let r = &results[0];
-        let exact = r["total"] == LOANS.to_string() && r["paid"] == paid.to_string() && r["partial"] == partial.to_string()
-            && r["open"] == open.to_string() && r["distinct"] == LOANS.to_string() && r["items"] == LOANS.to_string();
+        let exact = r["total"] == LOANS.to_string()
+            && r["paid"] == paid.to_string()
+            && r["partial"] == partial.to_string()
+            && r["open"] == open.to_string()
+            && r["distinct"] == LOANS.to_string()
+            && r["items"] == LOANS.to_string();
         let max_bytes: f64 = r["max_page_bytes"].parse().unwrap();
         println!(
             "api: limit={limit}: {} pages, {} items ({} distinct), median {secs:.3}s, ratio api/raw = {:.2}, largest page {:.2} MB (Lambda's limit 6 MB), counts exact: {exact}, peak memory {:.1} MiB (process before paging {:.1} MiB)",

@@ -201,7 +201,7 @@ async fn if_match_guards_against_lost_updates() {
 async fn concurrent_patches_of_different_fields_all_take_effect() {
     let app = TestApp::new().await;
     app.create(&customer(16)).await;
-    let patches = vec![
+    let patches = [
         json!({"name": "Alice"}),
         json!({"surname": "Smith"}),
         json!({"email": "alice@example.com"}),
