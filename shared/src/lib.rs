@@ -17,6 +17,8 @@ pub mod json;
 pub mod loans;
 pub mod money;
 pub mod paydates;
+#[cfg(test)]
+mod props;
 pub mod records;
 pub mod reference;
 pub mod store;

@@ -917,3 +917,26 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod size {
+    use super::*;
+
+    /// The largest page the API can answer (5000 pay dates, every number at its widest) stays
+    /// well under Lambda's 6 MB response limit.
+    #[test]
+    fn the_largest_page_fits_in_a_lambda_response() {
+        let widest = r#"{"id": 9007199254740991, "state": "partial", "date": "2024-05-16", "amount": 9999999999999.99, "amountOwed": 9999999999999.98, "amountPaid": 0.01, "startingCapital": 9999999999999.99, "endingCapital": 9999999999999.99, "loanBalance": 9999999999999.99, "loanId": 9007199254740991}"#;
+        let r = Record::from_json_line(PAY_DATE_FIELDS, widest).unwrap();
+        let page = vec![r; MAX_LIMIT];
+        let meta = Metadata {
+            total_count: u64::MAX,
+            num_paid: u64::MAX,
+            num_partial: u64::MAX,
+            num_open: u64::MAX,
+            next_cursor: Some("x".repeat(600)),
+        };
+        let body = batch_body(&page, &meta);
+        assert!(body.len() < 6_000_000 * 3 / 4, "{} bytes", body.len());
+    }
+}
