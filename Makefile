@@ -8,12 +8,12 @@ DDB_VERSION := 10.3.0
 PY_TOOLS := cargo-lambda aws-sam-cli cfn-lint requests
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: run test bench deps java validate package clean help import-loans import-paydates
+.PHONY: run test bench deps java validate package deploy clean help import-loans import-paydates
 
 help:
 	@echo "make run    serve the whole API on http://127.0.0.1:\$${API_PORT:-9000}/webhook/v1/json"
 	@echo "make test   the whole test suite (DynamoDB Local on a free port)"
-	@echo "make validate | package | clean"
+	@echo "make validate | package | deploy [ARCH=arm64|x86_64] [GUIDED=1] | clean"
 
 run: deps
 	@infra/local/run.sh
@@ -59,6 +59,37 @@ validate: deps
 package: deps
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" AWS_REGION=us-east-1 $(VENV)/bin/sam build \
 	  --template infra/template.yaml --build-dir .aws-sam/build --parameter-overrides Architecture=x86_64
+
+# Build and deploy the stack with the settings of infra/samconfig.toml (stack name, region, S3
+# bucket, capabilities, change-set confirmation). ARCH is passed to BOTH `sam build` and
+# `sam deploy` (--parameter-overrides Architecture=$(ARCH)), so the binaries built are always
+# the architecture the functions are deployed as; it has its own build dir, .aws-sam/build-$(ARCH).
+# arm64 cannot be built on the dev machines: deploy from a machine that can, or ARCH=x86_64.
+#
+# Guided or not: GUIDED=1 forces `sam deploy --guided`, GUIDED=0 forbids it; by default it is
+# guided exactly when infra/samconfig.toml has no `region` saved yet (the first deploy), and that
+# run saves its answers (region, stack, parameters) into infra/samconfig.toml for later ones.
+# In the guided prompts keep "Parameter Architecture" at the offered $(ARCH).
+#
+# Extra template parameters go in PARAMS, e.g. PARAMS='Stage=prod AlarmTopicArn=arn:...'.
+# SAM does not merge command-line parameter overrides with samconfig's `parameter_overrides`:
+# the command line wins, and parameters not given keep the deployed stack's previous values.
+#
+# The region is not forced here: samconfig's (saved by the guided run), else AWS_REGION or the
+# AWS profile's.
+ARCH ?= arm64
+PARAMS ?=
+SAMCONFIG := $(CURDIR)/infra/samconfig.toml
+GUIDED ?= $(if $(shell grep -Es '^[[:space:]]*region[[:space:]]*=' infra/samconfig.toml),0,1)
+
+deploy: deps
+	@case "$(ARCH)" in arm64|x86_64) ;; *) echo "ARCH must be arm64 or x86_64" >&2; exit 2;; esac
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/sam build \
+	  --template infra/template.yaml --build-dir .aws-sam/build-$(ARCH) --config-file $(SAMCONFIG) \
+	  --parameter-overrides Architecture=$(ARCH) $(PARAMS)
+	$(VENV)/bin/sam deploy --template-file .aws-sam/build-$(ARCH)/template.yaml \
+	  --config-file $(SAMCONFIG) $(if $(filter 1,$(GUIDED)),--guided) \
+	  --parameter-overrides Architecture=$(ARCH) $(PARAMS)
 
 clean:
 	rm -rf .aws-sam .local/*.log .local/*.env

@@ -16,6 +16,9 @@ pub enum ApiError {
     /// 401: one body for every failure, so that it never hints which part failed.
     #[error("unauthorized")]
     Unauthorized,
+    /// 405: the route exists, the method does not; carries the methods it has.
+    #[error("method not allowed")]
+    MethodNotAllowed(&'static str),
     /// 409: the request conflicts with what is stored.
     #[error("{0}")]
     Conflict(String),
@@ -42,6 +45,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => 400,
             ApiError::Unauthorized => 401,
+            ApiError::MethodNotAllowed(_) => 405,
             ApiError::Conflict(_) => 409,
             ApiError::PreconditionFailed(_) => 412,
             ApiError::PayloadTooLarge(_) => 413,
@@ -58,6 +62,7 @@ impl ApiError {
             | ApiError::PreconditionFailed(m)
             | ApiError::PayloadTooLarge(m) => m.clone(),
             ApiError::Unauthorized => "Missing or invalid API key.".to_string(),
+            ApiError::MethodNotAllowed(allow) => format!("This route answers {allow} only."),
             ApiError::StoreUnavailable(_) => format!(
                 "The service is temporarily unavailable; retry later. Request id {request_id}."
             ),

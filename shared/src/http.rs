@@ -49,6 +49,10 @@ pub fn request_id(req: &Request) -> String {
 /// request id, never a header or a body (they carry keys and personal data).
 pub fn respond(req: &Request, outcome: Result<Reply, ApiError>) -> Response<Body> {
     let request_id = request_id(req);
+    let allow = match &outcome {
+        Err(ApiError::MethodNotAllowed(allow)) => Some(*allow),
+        _ => None,
+    };
     let (status, body, etag) = match outcome {
         Ok(r) => (r.status, r.body, r.etag),
         Err(e) => {
@@ -73,9 +77,22 @@ pub fn respond(req: &Request, outcome: Result<Reply, ApiError>) -> Response<Body
     if let Some(tag) = etag {
         builder = builder.header("etag", tag);
     }
+    if let Some(allow) = allow {
+        builder = builder.header("allow", allow);
+    }
     builder
         .body(Body::from(body))
         .expect("static headers and a valid status build a response")
+}
+
+/// Each function serves one method; the router may still hand it another (locally, every
+/// method of a path goes to one of its functions), which is a 405 naming the allowed ones.
+pub fn require_method(req: &Request, method: &str, allow: &'static str) -> Result<(), ApiError> {
+    if req.method().as_str() == method {
+        Ok(())
+    } else {
+        Err(ApiError::MethodNotAllowed(allow))
+    }
 }
 
 /// The `Authorization` header, if it is text.

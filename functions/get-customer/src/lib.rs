@@ -12,6 +12,7 @@ pub async fn handler(store: &Store, req: Request) -> Result<Response<Body>, Erro
 }
 
 async fn run(store: &Store, req: &Request) -> Result<Reply, ApiError> {
+    http::require_method(req, "GET", "GET, PATCH, DELETE")?;
     store.authenticate(http::authorization(req)).await?;
     http::no_query_parameters(req)?;
     let id = http::giggle_id(req)?;

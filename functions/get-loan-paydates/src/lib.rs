@@ -13,6 +13,7 @@ pub async fn handler(store: &Store, req: Request) -> Result<Response<Body>, Erro
 }
 
 async fn run(store: &Store, req: &Request) -> Result<Reply, ApiError> {
+    http::require_method(req, "GET", "GET")?;
     store.authenticate(http::authorization(req)).await?;
     let loan_id = http::loan_id(req)?;
     let query = PayDateQuery::parse(

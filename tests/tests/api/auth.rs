@@ -109,3 +109,23 @@ async fn keys_are_stored_only_as_hashes() {
     assert!(!dump.contains(&app.key), "the key itself is stored");
     assert!(dump.contains(&shared::auth::hash_key(&app.key)));
 }
+
+#[tokio::test]
+async fn a_method_a_route_does_not_serve_is_405_with_allow() {
+    let app = TestApp::new().await;
+    for (op, method, path, allow) in [
+        (Op::Create, "GET", "/customers", "POST"),
+        (Op::Create, "PUT", "/customers", "POST"),
+        (Op::Get, "POST", "/customers/1", "GET, PATCH, DELETE"),
+        (Op::Get, "PUT", "/customers/1", "GET, PATCH, DELETE"),
+        (Op::PayDates, "POST", "/paydates", "GET"),
+        (Op::LoanPayDates, "DELETE", "/loans/1/paydates", "GET"),
+    ] {
+        let r = app.call(op, method, path).send().await;
+        assert_eq!(
+            r.assert_error(405),
+            format!("This route answers {allow} only.")
+        );
+        assert_eq!(r.headers["allow"], allow);
+    }
+}
