@@ -3,7 +3,7 @@
 use crate::customer::GiggleId;
 use crate::error::ApiError;
 use crate::records::{Record, LOAN_FIELDS};
-use crate::store::{store_error, Store};
+use crate::store::{query_items, store_error, Next, Store};
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
 
 pub const BY_GIGGLE_ID_INDEX: &str = "byGiggleId";
@@ -11,32 +11,22 @@ pub const BY_GIGGLE_ID_INDEX: &str = "byGiggleId";
 impl Store {
     /// The customer's loans, newest `contractDate` first, ties by the higher loan id first.
     pub async fn loans_of(&self, id: GiggleId) -> Result<Vec<Record>, ApiError> {
+        let q = self
+            .client
+            .query()
+            .table_name(&self.tables.loans)
+            .index_name(BY_GIGGLE_ID_INDEX)
+            .key_condition_expression("giggleId = :g")
+            .expression_attribute_values(":g", AttributeValue::N(id.to_string()))
+            .scan_index_forward(false);
         let mut loans = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.tables.loans)
-                .index_name(BY_GIGGLE_ID_INDEX)
-                .key_condition_expression("giggleId = :g")
-                .expression_attribute_values(":g", AttributeValue::N(id.to_string()))
-                .scan_index_forward(false)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(store_error)?;
-            for item in page.items() {
-                loans.push(
-                    Record::from_item(LOAN_FIELDS, item)
-                        .map_err(|e| ApiError::Internal(format!("stored loan: {e}")))?,
-                );
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
-        }
+        query_items(q, None, |item| {
+            let loan = Record::from_item(LOAN_FIELDS, item)
+                .map_err(|e| ApiError::Internal(format!("stored loan: {e}")))?;
+            loans.push(loan);
+            Ok(Next::More)
+        })
+        .await?;
         loans.sort_by(|a, b| {
             b.text("contractDate")
                 .cmp(a.text("contractDate"))

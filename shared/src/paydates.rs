@@ -5,7 +5,7 @@
 use crate::error::ApiError;
 use crate::json;
 use crate::records::{PayState, Record, PAY_DATE_FIELDS};
-use crate::store::{store_error, Store};
+use crate::store::{query_items, store_error, Next, Store};
 use crate::validate;
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -415,42 +415,49 @@ impl Store {
 
     /// One loan's pay dates in a range (or all of them), oldest first: a Query on the table key.
     async fn loan_pay_dates(&self, loan_id: u64, dates: Dates) -> Result<Vec<Record>, ApiError> {
+        let q = self
+            .client
+            .query()
+            .table_name(&self.tables.pay_dates)
+            .expression_attribute_names("#l", "loanId")
+            .expression_attribute_values(":l", AttributeValue::N(loan_id.to_string()));
+        let q = match dates {
+            Dates::All => q.key_condition_expression("#l = :l"),
+            Dates::Day(d) => q
+                .key_condition_expression("#l = :l AND #d = :a")
+                .expression_attribute_names("#d", "date")
+                .expression_attribute_values(":a", AttributeValue::S(d.to_string())),
+            Dates::Range(a, b) => q
+                .key_condition_expression("#l = :l AND #d BETWEEN :a AND :b")
+                .expression_attribute_names("#d", "date")
+                .expression_attribute_values(":a", AttributeValue::S(a.to_string()))
+                .expression_attribute_values(":b", AttributeValue::S(b.to_string())),
+        };
         let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let mut q = self
-                .client
-                .query()
-                .table_name(&self.tables.pay_dates)
-                .expression_attribute_names("#l", "loanId")
-                .expression_attribute_values(":l", AttributeValue::N(loan_id.to_string()))
-                .set_exclusive_start_key(start);
-            q = match dates {
-                Dates::All => q.key_condition_expression("#l = :l"),
-                Dates::Day(d) => q
-                    .key_condition_expression("#l = :l AND #d = :a")
-                    .expression_attribute_names("#d", "date")
-                    .expression_attribute_values(":a", AttributeValue::S(d.to_string())),
-                Dates::Range(a, b) => q
-                    .key_condition_expression("#l = :l AND #d BETWEEN :a AND :b")
-                    .expression_attribute_names("#d", "date")
-                    .expression_attribute_values(":a", AttributeValue::S(a.to_string()))
-                    .expression_attribute_values(":b", AttributeValue::S(b.to_string())),
-            };
-            let page = q.send().await.map_err(store_error)?;
-            for item in page.items() {
-                out.push(pay_date_from_item(item)?);
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(out);
-            }
-        }
+        query_items(q, None, |item| {
+            out.push(pay_date_from_item(item)?);
+            Ok(Next::More)
+        })
+        .await?;
+        Ok(out)
     }
 
-    /// Every pay date of one day through the `byDate` index, by loanId, optionally after a
-    /// loanId and stopping once `want` matching ones are in. Only the `state` attribute when
-    /// `states_only` (for the counts).
+    /// A query on the `byDate` index for one day: its items come by ascending loanId.
+    fn by_date(
+        &self,
+        day: NaiveDate,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(&self.tables.pay_dates)
+            .index_name(BY_DATE_INDEX)
+            .key_condition_expression("#d = :d")
+            .expression_attribute_names("#d", "date")
+            .expression_attribute_values(":d", AttributeValue::S(day.to_string()))
+    }
+
+    /// The pay dates of one day that the query wants, after a loanId if given, stopping once
+    /// `want` of them are in.
     async fn day_pay_dates(
         &self,
         day: NaiveDate,
@@ -459,41 +466,25 @@ impl Store {
         query: &PayDateQuery,
         out: &mut Vec<Record>,
     ) -> Result<(), ApiError> {
-        let mut start = after_loan.map(|loan| {
+        let start = after_loan.map(|loan| {
             HashMap::from([
                 ("date".to_string(), AttributeValue::S(day.to_string())),
                 ("loanId".to_string(), AttributeValue::N(loan.to_string())),
             ])
         });
         let mut taken = 0;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.tables.pay_dates)
-                .index_name(BY_DATE_INDEX)
-                .key_condition_expression("#d = :d")
-                .expression_attribute_names("#d", "date")
-                .expression_attribute_values(":d", AttributeValue::S(day.to_string()))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(store_error)?;
-            for item in page.items() {
-                let r = pay_date_from_item(item)?;
-                if query.wants(state_of(&r)) {
-                    out.push(r);
-                    taken += 1;
-                    if want.is_some_and(|w| taken >= w) {
-                        return Ok(());
-                    }
+        query_items(self.by_date(day), start, |item| {
+            let r = pay_date_from_item(item)?;
+            if query.wants(state_of(&r)) {
+                out.push(r);
+                taken += 1;
+                if want.is_some_and(|w| taken >= w) {
+                    return Ok(Next::Stop);
                 }
             }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(());
-            }
-        }
+            Ok(Next::More)
+        })
+        .await
     }
 
     /// The counts of a day's pay dates by state, reading only `state` from the index.
@@ -503,36 +494,21 @@ impl Store {
         query: &PayDateQuery,
         meta: &mut Metadata,
     ) -> Result<(), ApiError> {
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.tables.pay_dates)
-                .index_name(BY_DATE_INDEX)
-                .key_condition_expression("#d = :d")
-                .projection_expression("#s")
-                .expression_attribute_names("#d", "date")
-                .expression_attribute_names("#s", "state")
-                .expression_attribute_values(":d", AttributeValue::S(day.to_string()))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(store_error)?;
-            for item in page.items() {
-                let state = match item.get("state") {
-                    Some(AttributeValue::S(s)) => PayState::parse(s).unwrap_or(PayState::Open),
-                    _ => PayState::Open,
-                };
-                if query.wants(state) {
-                    meta.count(state);
-                }
+        let q = self
+            .by_date(day)
+            .projection_expression("#s")
+            .expression_attribute_names("#s", "state");
+        query_items(q, None, |item| {
+            let state = match item.get("state") {
+                Some(AttributeValue::S(s)) => PayState::parse(s).unwrap_or(PayState::Open),
+                _ => PayState::Open,
+            };
+            if query.wants(state) {
+                meta.count(state);
             }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(());
-            }
-        }
+            Ok(Next::More)
+        })
+        .await
     }
 }
 

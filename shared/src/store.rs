@@ -134,6 +134,41 @@ where
     }
 }
 
+pub type Item = HashMap<String, AttributeValue>;
+
+/// After an item of [`query_items`]: read on, or stop here.
+pub enum Next {
+    More,
+    Stop,
+}
+
+/// Runs a Query page after page (from `start`, if given), handing every item to `each`, until
+/// the last page or until `each` says stop. The one paging loop of the crate.
+pub async fn query_items(
+    query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    start: Option<Item>,
+    mut each: impl FnMut(&Item) -> Result<Next, ApiError>,
+) -> Result<(), ApiError> {
+    let mut start = start;
+    loop {
+        let page = query
+            .clone()
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(store_error)?;
+        for item in page.items() {
+            if let Next::Stop = each(item)? {
+                return Ok(());
+            }
+        }
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            return Ok(());
+        }
+    }
+}
+
 /// A stored customer with the bookkeeping that is not part of the record.
 #[derive(Debug, Clone)]
 pub struct StoredCustomer {
