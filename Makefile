@@ -5,8 +5,10 @@ SHELL := /bin/bash
 VENV := .venv
 DDB_DIR := .local/dynamodb
 DDB_VERSION := 10.3.0
-PY_TOOLS := cargo-lambda aws-sam-cli cfn-lint requests
-export AWS_EC2_METADATA_DISABLED := true
+PY_TOOLS := cargo-lambda aws-sam-cli cfn-lint requests schemathesis
+# The local targets never let the AWS SDK probe the EC2 metadata address (infra/local/lib.sh sets
+# it for run, test, bench and imports); deploy uses your own AWS environment as it is.
+LOCAL_AWS := AWS_EC2_METADATA_DISABLED=true AWS_REGION=us-east-1
 
 .PHONY: run test bench deps java validate package deploy clean help import-loans import-paydates
 
@@ -35,8 +37,8 @@ import-paydates: deps
 deps: $(VENV)/.installed $(DDB_DIR)/.installed java
 
 # Python tools (cargo-lambda, SAM CLI, cfn-lint) in a project-local virtualenv.
-$(VENV)/.installed:
-	python3 -m venv $(VENV) || (apt-get update && apt-get install -y python3-venv && python3 -m venv $(VENV))
+$(VENV)/.installed: Makefile
+	test -x $(VENV)/bin/python || python3 -m venv $(VENV) || (apt-get update && apt-get install -y python3-venv && python3 -m venv $(VENV))
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet $(PY_TOOLS)
 	touch $@
@@ -53,11 +55,11 @@ java:
 # SAM: lint the template; build it (x86_64 here: arm64's standard library cannot be installed
 # on these machines, so arm64 stays the deployment default and is built where it can be).
 validate: deps
-	AWS_REGION=us-east-1 $(VENV)/bin/sam validate --lint --template infra/template.yaml
-	$(VENV)/bin/cfn-lint infra/template.yaml
+	$(LOCAL_AWS) $(VENV)/bin/sam validate --lint --template infra/template.yaml
+	$(LOCAL_AWS) $(VENV)/bin/cfn-lint infra/template.yaml
 
 package: deps
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" AWS_REGION=us-east-1 $(VENV)/bin/sam build \
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(LOCAL_AWS) $(VENV)/bin/sam build \
 	  --template infra/template.yaml --build-dir .aws-sam/build --parameter-overrides Architecture=x86_64
 
 # Build and deploy the stack with the settings of infra/samconfig.toml (stack name, region, S3
