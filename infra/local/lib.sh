@@ -72,10 +72,10 @@ start_api() {
   fi
   if [ -n "$log" ]; then
     setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$port" \
-      --env-file "$env_file" --ignore-changes > "$log" 2>&1 < /dev/null &
+      --env-file "$env_file" --disable-cors --ignore-changes > "$log" 2>&1 < /dev/null &
   else
     setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$port" \
-      --env-file "$env_file" < /dev/null &
+      --env-file "$env_file" --disable-cors < /dev/null &
   fi
   WATCH_PID=$!
   wait_for_port "$port" "cargo lambda watch" 240

@@ -266,7 +266,7 @@ impl Customer {
         }
 
         let giggle_id = present(obj, "giggleId")
-            .and_then(Value::as_u64)
+            .and_then(validate::json_integer)
             .and_then(GiggleId::new)
             .ok_or_else(|| invalid("giggleId", "must be an integer from 1 to 9007199254740991"))?;
         let active = bool_field(obj, "active", "active")?.expect("checked as required");
@@ -325,7 +325,7 @@ impl Customer {
             Some(_) => {
                 return Err(invalid(
                     "accessUserName",
-                    "must be written firstname_lastname: at least one '_', no spaces, at most 201 characters",
+                    "must be written firstname_lastname: at least one '_', no spaces, 2 to 201 characters",
                 ))
             }
         };
@@ -467,7 +467,7 @@ pub fn apply_patch(
     ];
     for (key, value) in patch {
         if key == "giggleId" {
-            if value.as_u64() != Some(stored.giggle_id.get()) {
+            if validate::json_integer(value) != Some(stored.giggle_id.get()) {
                 return Err(invalid("giggleId", "cannot be changed"));
             }
             continue;

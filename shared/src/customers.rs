@@ -148,8 +148,9 @@ pub async fn update(
     }
     for _ in 0..WRITE_ATTEMPTS {
         let stored = store.get_customer(id).await?.ok_or_else(|| not_found(id))?;
-        check_if_match(if_match, stored.version)?;
+        // The body is judged first: a bad body is a 400 whatever If-Match says.
         let customer = apply_patch(&stored.customer, patch, today)?;
+        check_if_match(if_match, stored.version)?;
         let next = StoredCustomer {
             customer,
             version: stored.version + 1,

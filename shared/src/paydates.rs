@@ -207,6 +207,18 @@ impl PayDateQuery {
                 }
             },
         };
+        if single_day && matches!(route, Route::OneLoan(_)) {
+            // One loan has one pay date a day: the answer is that object, nothing to filter,
+            // sort or page.
+            if let Some(p) = ["state", "sort", "order", "limit", "cursor"]
+                .into_iter()
+                .find(|p| seen.contains_key(p))
+            {
+                return Err(bad(format!(
+                    "Invalid '{p}': one loan's pay date for one 'date' is a single object; '{p}' applies to ranges."
+                )));
+            }
+        }
         let route_key = match route {
             Route::OneLoan(id) => format!("loan:{id}"),
             Route::AllLoans => "all".into(),

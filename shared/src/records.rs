@@ -127,7 +127,7 @@ fn parse_value(kind: Kind, raw: &str) -> Result<FieldValue, &'static str> {
             let min = if kind == Kind::Id { 1 } else { 0 };
             match serde_json::from_str::<serde_json::Value>(raw)
                 .ok()
-                .and_then(|v| v.as_u64())
+                .and_then(|v| validate::json_integer(&v))
             {
                 Some(n) if (min..=MAX_SAFE_INTEGER).contains(&n) => Ok(FieldValue::Int(n)),
                 _ if kind == Kind::Id => Err("must be an integer from 1 to 9007199254740991"),

@@ -7,6 +7,18 @@ use chrono::NaiveDate;
 /// The largest integer a JavaScript client can hold exactly: the upper bound of `giggleId`.
 pub const MAX_SAFE_INTEGER: u64 = 9_007_199_254_740_991;
 
+/// A JSON number that is a whole number from 0 to 2^53-1. JSON has one number type, so `7`,
+/// `7.0` and `7e0` are the same integer (as JSON Schema's `integer` says); `7.5`, a negative or
+/// a larger number is not.
+pub fn json_integer(value: &serde_json::Value) -> Option<u64> {
+    let n = value.as_number()?;
+    if let Some(u) = n.as_u64() {
+        return (u <= MAX_SAFE_INTEGER).then_some(u);
+    }
+    let f = n.as_f64()?;
+    (f.fract() == 0.0 && (0.0..=MAX_SAFE_INTEGER as f64).contains(&f)).then_some(f as u64)
+}
+
 /// `YYYY-MM-DD`, exactly ten characters, and a real calendar date (`2024-02-30` is refused).
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
     let b = s.as_bytes();
@@ -29,8 +41,8 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
 /// writing, e.g. `123-45-6789`) or from a JSON integer, left-padded with zeros.
 fn nine_digits(value: &serde_json::Value, dash_after: &[usize]) -> Option<String> {
     match value {
-        serde_json::Value::Number(n) => {
-            let n = n.as_u64()?;
+        serde_json::Value::Number(_) => {
+            let n = json_integer(value)?;
             (n <= 999_999_999).then(|| format!("{n:09}"))
         }
         serde_json::Value::String(s) => {
@@ -83,7 +95,7 @@ pub fn ein(value: &serde_json::Value) -> Option<String> {
 /// `(123) 456-7890`, `123.456.7890`, `+1 123 456 7890`, `1234567890`, or an integer.
 pub fn us_phone(value: &serde_json::Value) -> Option<String> {
     let text = match value {
-        serde_json::Value::Number(n) => n.as_u64()?.to_string(),
+        serde_json::Value::Number(_) => json_integer(value)?.to_string(),
         serde_json::Value::String(s) => s.clone(),
         _ => return None,
     };
@@ -184,25 +196,26 @@ pub fn text(s: &str, min: usize, max: usize) -> Option<String> {
     (n >= min && n <= max && !t.chars().any(char::is_control)).then(|| t.to_string())
 }
 
-/// `firstname_lastname`: no white space or control characters, at least one `_` with
-/// something on both sides, at most 201 characters (two 100-character names and the `_`).
+/// `firstname_lastname`: at least one `_`, no white space or control characters, at most 201
+/// characters (two 100-character names and the `_`).
 pub fn access_user_name(s: &str) -> bool {
     let n = s.chars().count();
-    (3..=201).contains(&n)
+    (2..=201).contains(&n)
+        && s.contains('_')
         && !s.chars().any(|c| c.is_whitespace() || c.is_control())
-        && s.trim_matches('_').contains('_')
-        && !s.starts_with('_')
-        && !s.ends_with('_')
 }
 
 /// The `accessUserName` derived when none is sent: `name_surname` in lower case, inner white
-/// space as `-`, so that the derived value always passes [`access_user_name`].
+/// space as `-`, each part at most 100 characters, so that the derived value always passes
+/// [`access_user_name`] (lower-casing can lengthen a name, hence the cut).
 pub fn derive_access_user_name(name: &str, surname: &str) -> String {
-    let part = |s: &str| {
-        s.split_whitespace()
+    let part = |s: &str| -> String {
+        let lower = s
+            .split_whitespace()
             .collect::<Vec<_>>()
             .join("-")
-            .to_lowercase()
+            .to_lowercase();
+        lower.chars().take(100).collect()
     };
     format!("{}_{}", part(name), part(surname))
 }
@@ -222,6 +235,40 @@ pub fn age_on(dob: NaiveDate, today: NaiveDate) -> i32 {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn integers_are_json_integers() {
+        assert_eq!(json_integer(&json!(7)), Some(7));
+        assert_eq!(json_integer(&serde_json::from_str("7.0").unwrap()), Some(7));
+        assert_eq!(
+            json_integer(&serde_json::from_str("7e2").unwrap()),
+            Some(700)
+        );
+        assert_eq!(
+            json_integer(&json!(9007199254740991u64)),
+            Some(9007199254740991)
+        );
+        for bad in [
+            "7.5",
+            "-1",
+            "-0.5",
+            "9007199254740992",
+            "1e300",
+            "\"7\"",
+            "true",
+            "null",
+        ] {
+            assert_eq!(
+                json_integer(&serde_json::from_str(bad).unwrap()),
+                None,
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            ssn(&serde_json::from_str("671663289.0").unwrap()).unwrap(),
+            "671663289"
+        );
+    }
 
     #[test]
     fn dates_must_be_real_and_exact() {
@@ -361,8 +408,17 @@ mod tests {
     fn access_user_names() {
         assert!(access_user_name("john_doe"));
         assert!(access_user_name("mary-ann_van_der_berg"));
-        for bad in ["johndoe", "_john", "john_", "john doe", "_", "a__"] {
+        assert!(access_user_name("_john") && access_user_name("john_"));
+        for bad in ["johndoe", "john doe", "_", "a\tb_c", ""] {
             assert!(!access_user_name(bad), "{bad}");
+        }
+        for (name, surname) in [
+            ("_x", "Doe_"),
+            ("İ".repeat(100).as_str(), "Ωmega"),
+            ("A", "B"),
+        ] {
+            let derived = derive_access_user_name(name, surname);
+            assert!(access_user_name(&derived), "{derived}");
         }
         let derived = derive_access_user_name("Mary Ann", "O'Brien");
         assert_eq!(derived, "mary-ann_o'brien");

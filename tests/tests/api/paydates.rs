@@ -428,3 +428,22 @@ async fn the_pay_date_routes_need_a_key_too() {
         .await;
     r.assert_error(401);
 }
+
+#[tokio::test]
+async fn one_loans_single_day_takes_no_filter_sort_or_paging() {
+    let app = seeded().await;
+    for p in ["state", "sort", "order", "limit", "cursor"] {
+        let value = match p {
+            "state" => "paid",
+            "sort" => "amount",
+            "order" => "desc",
+            "limit" => "5",
+            _ => "x.y",
+        };
+        let d = app
+            .loan_pay_dates(123, &[("date", "2024-05-16"), (p, value)])
+            .await
+            .assert_error(400);
+        assert!(d.contains(&format!("'{p}'")), "{p}: {d}");
+    }
+}

@@ -224,3 +224,16 @@ async fn concurrent_patches_of_different_fields_all_take_effect() {
     assert_eq!(c["phone"]["type"], "office");
     assert_eq!(app.get(16).await.headers["etag"], "\"7\"");
 }
+
+#[tokio::test]
+async fn a_bad_body_is_400_even_with_a_stale_if_match() {
+    let app = TestApp::new().await;
+    app.create(&customer(17)).await;
+    let r = app
+        .call(Op::Update, "PATCH", "/customers/17")
+        .header("If-Match", "\"99\"")
+        .json(&json!({"email": "nope"}))
+        .send()
+        .await;
+    assert!(r.assert_error(400).contains("'email'"));
+}
