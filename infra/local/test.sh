@@ -39,3 +39,9 @@ TASKSUITE_BASE_URL="http://127.0.0.1:$API_TEST_PORT" TASKSUITE_API_KEY="$E2E_KEY
 admin load-demo --dir .local/demo-test > /dev/null
 TASKSUITE_BASE_URL="http://127.0.0.1:$API_TEST_PORT" TASKSUITE_API_KEY="$E2E_KEY" \
   "$VENV/bin/python" tests/e2e/paydate_examples.py
+
+echo "== schemathesis: infra/openapi.yaml against the local stack, every check, fixed seed"
+"$VENV/bin/schemathesis" --config-file tests/schemathesis.toml run infra/openapi.yaml \
+  --url "http://127.0.0.1:$API_TEST_PORT" -H "Authorization: Bearer $E2E_KEY" \
+  --checks all --seed 20261124 --max-examples "${SCHEMATHESIS_EXAMPLES:-60}" --workers 1 \
+  --request-timeout 20 --no-color
