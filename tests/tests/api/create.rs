@@ -301,11 +301,20 @@ async fn a_deleted_id_can_be_created_again() {
 #[tokio::test]
 async fn a_body_that_is_not_utf8_is_400() {
     let app = TestApp::new().await;
-    let req = app.call(integration_tests::Op::Create, "POST", "/customers").request();
+    let req = app
+        .call(integration_tests::Op::Create, "POST", "/customers")
+        .request();
     let (parts, _) = req.into_parts();
-    let req = lambda_http::Request::from_parts(parts, lambda_http::Body::Binary(vec![0xff, 0xfe, b'{']));
+    let req =
+        lambda_http::Request::from_parts(parts, lambda_http::Body::Binary(vec![0xff, 0xfe, b'{']));
     let resp = create_customer::handler(&app.store, req).await.unwrap();
     assert_eq!(resp.status(), 400);
     let body: serde_json::Value = serde_json::from_slice(resp.body().as_ref()).unwrap();
-    assert!(body["description"].as_str().unwrap().contains("not valid JSON"), "{body}");
+    assert!(
+        body["description"]
+            .as_str()
+            .unwrap()
+            .contains("not valid JSON"),
+        "{body}"
+    );
 }
