@@ -4,28 +4,35 @@ use crate::customer::GiggleId;
 use crate::error::ApiError;
 use crate::records::{Record, LOAN_FIELDS};
 use crate::store::{query_items, store_error, Next, Store};
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
 
 pub const BY_GIGGLE_ID_INDEX: &str = "byGiggleId";
 
 impl Store {
-    /// The customer's loans, newest `contractDate` first, ties by the higher loan id first.
-    pub async fn loans_of(&self, id: GiggleId) -> Result<Vec<Record>, ApiError> {
-        let q = self
-            .client
+    /// A query on the `byGiggleId` index for one customer's loans.
+    fn by_giggle_id(&self, id: GiggleId) -> QueryFluentBuilder {
+        self.client
             .query()
             .table_name(&self.tables.loans)
             .index_name(BY_GIGGLE_ID_INDEX)
             .key_condition_expression("giggleId = :g")
             .expression_attribute_values(":g", AttributeValue::N(id.to_string()))
-            .scan_index_forward(false);
+    }
+
+    /// The customer's loans, newest `contractDate` first, ties by the higher loan id first.
+    pub async fn loans_of(&self, id: GiggleId) -> Result<Vec<Record>, ApiError> {
         let mut loans = Vec::new();
-        query_items(q, None, |item| {
-            let loan = Record::from_item(LOAN_FIELDS, item)
-                .map_err(|e| ApiError::Internal(format!("stored loan: {e}")))?;
-            loans.push(loan);
-            Ok(Next::More)
-        })
+        query_items(
+            self.by_giggle_id(id).scan_index_forward(false),
+            None,
+            |item| {
+                let loan = Record::from_item(LOAN_FIELDS, item)
+                    .map_err(|e| ApiError::Internal(format!("stored loan: {e}")))?;
+                loans.push(loan);
+                Ok(Next::More)
+            },
+        )
         .await?;
         loans.sort_by(|a, b| {
             b.text("contractDate")
@@ -41,12 +48,7 @@ impl Store {
         let mut start = None;
         loop {
             let page = self
-                .client
-                .query()
-                .table_name(&self.tables.loans)
-                .index_name(BY_GIGGLE_ID_INDEX)
-                .key_condition_expression("giggleId = :g")
-                .expression_attribute_values(":g", AttributeValue::N(id.to_string()))
+                .by_giggle_id(id)
                 .select(Select::Count)
                 .set_exclusive_start_key(start)
                 .send()
