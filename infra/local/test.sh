@@ -40,6 +40,10 @@ admin load-demo --dir .local/demo-test > /dev/null
 TASKSUITE_BASE_URL="http://127.0.0.1:$API_TEST_PORT" TASKSUITE_API_KEY="$E2E_KEY" \
   "$VENV/bin/python" tests/e2e/paydate_examples.py
 
+echo "== the seeds' records through the import command"
+admin import-loans tests/data/seed-loans.jsonl
+admin import-paydates tests/data/seed-paydates.jsonl
+
 echo "== schemathesis: infra/openapi.yaml against the local stack, every check, fixed seed"
 "$VENV/bin/schemathesis" --config-file tests/schemathesis.toml run infra/openapi.yaml \
   --url "http://127.0.0.1:$API_TEST_PORT" -H "Authorization: Bearer $E2E_KEY" \
