@@ -173,6 +173,16 @@ pub fn loan_id(req: &Request) -> Result<u64, ApiError> {
         .ok_or_else(|| ApiError::bad_request("LoanId must be a positive integer."))
 }
 
+/// A PATCH body: as [`json_object_body`], but no body at all is an empty change set (which the
+/// update answers with `No fields to update.`).
+pub fn patch_body(req: &Request) -> Result<Map<String, Value>, ApiError> {
+    let bytes: &[u8] = req.body().as_ref();
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    json_object_body(req)
+}
+
 /// The body as a JSON object: at most 64 KiB (413), well-formed (400), an object (400).
 pub fn json_object_body(req: &Request) -> Result<Map<String, Value>, ApiError> {
     let bytes: &[u8] = req.body().as_ref();

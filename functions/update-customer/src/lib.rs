@@ -17,7 +17,7 @@ async fn run(store: &Store, req: &Request) -> Result<Reply, ApiError> {
     http::no_query_parameters(req)?;
     let id = http::giggle_id(req)?;
     let if_match = http::if_match(req)?;
-    let patch = http::json_object_body(req)?;
+    let patch = http::patch_body(req)?;
     let (answer, etag) = customers::update(
         store,
         id,

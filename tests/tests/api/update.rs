@@ -108,7 +108,15 @@ async fn bad_patches_are_400_and_change_nothing() {
         let d = app.patch(12, &patch).await.assert_error(400);
         assert!(d.contains(named), "{patch}: {d}");
     }
-    for raw in ["{", "[]", "null", "\"x\"", ""] {
+    for raw in ["", "  "] {
+        let r = app
+            .call(Op::Update, "PATCH", "/customers/12")
+            .body(raw)
+            .send()
+            .await;
+        assert_eq!(r.assert_error(400), "No fields to update.");
+    }
+    for raw in ["{", "[]", "null", "\"x\""] {
         app.call(Op::Update, "PATCH", "/customers/12")
             .body(raw)
             .send()
