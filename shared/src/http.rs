@@ -3,6 +3,7 @@
 
 use crate::customer::GiggleId;
 use crate::error::ApiError;
+use lambda_http::aws_lambda_events::query_map::QueryMap;
 use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::{Map, Value};
@@ -115,26 +116,23 @@ pub fn if_match(req: &Request) -> Result<Option<String>, ApiError> {
 
 /// The query parameters as (name, value) pairs, from the event or from the URL.
 pub fn query_pairs(req: &Request) -> Vec<(String, String)> {
-    if let Some(q) = req.query_string_parameters_ref() {
-        if !q.is_empty() {
-            return q
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
+    let decoded;
+    let map = match req.query_string_parameters_ref() {
+        Some(q) if !q.is_empty() => q,
+        _ => {
+            // No parameters in the event: read them from the URL, percent-decoded.
+            decoded = req
+                .uri()
+                .query()
+                .unwrap_or_default()
+                .parse::<QueryMap>()
+                .unwrap_or_default();
+            &decoded
         }
-    }
-    req.uri()
-        .query()
-        .map(|q| {
-            q.split('&')
-                .filter(|p| !p.is_empty())
-                .map(|p| {
-                    let (k, v) = p.split_once('=').unwrap_or((p, ""));
-                    (k.to_string(), v.to_string())
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    };
+    map.iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 /// Customer routes take no query parameters: any one is a mistake worth reporting.
