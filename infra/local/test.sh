@@ -43,6 +43,13 @@ TASKSUITE_BASE_URL="http://127.0.0.1:$API_TEST_PORT" TASKSUITE_API_KEY="$E2E_KEY
 echo "== the seeds' records through the import command"
 admin import-loans tests/data/seed-loans.jsonl
 admin import-paydates tests/data/seed-paydates.jsonl
+printf '%s\n' '{"id": 9, "loanId": 123}' '{"id": 10, "state": "open", "date": "2024-08-01", "amount": 100.00, "amountOwed": 100.00, "amountPaid": 0.00, "startingCapital": 1.00, "endingCapital": 1.00, "loanBalance": 1.00, "loanId": 123}' > .local/bad-paydates.jsonl
+if admin import-paydates .local/bad-paydates.jsonl > .local/bad-import.out 2>&1; then
+  echo "error: a file with a bad line imported without an error" >&2; exit 1
+fi
+grep -q "^line 1: did not provide" .local/bad-import.out && grep -q "2 lines, 1 written, 1 rejected" .local/bad-import.out \
+  || { echo "error: the import did not report the bad line by number" >&2; cat .local/bad-import.out >&2; exit 1; }
+echo "import: a bad line is reported by number, the good one written, the exit code non-zero"
 
 echo "== schemathesis: infra/openapi.yaml against the local stack, every check, fixed seed"
 "$VENV/bin/schemathesis" --config-file tests/schemathesis.toml run infra/openapi.yaml \
