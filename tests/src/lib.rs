@@ -365,21 +365,23 @@ pub fn loan_line(id: u64, giggle_id: u64, contract_date: &str) -> String {
     )
 }
 
-/// A pay date line: `paid` of `amount` paid (state follows), amounts as written.
+/// A pay date line: `paid` of `amount` paid (state follows), amounts as written, the amount
+/// owed computed exactly.
 pub fn pay_date_line(id: u64, loan_id: u64, date: &str, amount: &str, paid: &str) -> String {
-    let cents = |s: &str| -> i64 { (s.parse::<f64>().unwrap() * 100.0).round() as i64 };
-    let (a, p) = (cents(amount), cents(paid));
+    use shared::money::Money;
+    let (a, p) = (
+        Money::parse(amount).expect("an amount"),
+        Money::parse(paid).expect("an amount"),
+    );
     let state = if p == a {
         "paid"
-    } else if p == 0 {
+    } else if p.is_zero() {
         "open"
     } else {
         "partial"
     };
-    let owed = a - p;
+    let owed = a.checked_sub(p).expect("paid is at most the amount");
     format!(
-        r#"{{"id": {id}, "state": "{state}", "date": "{date}", "amount": {amount}, "amountOwed": {}.{:02}, "amountPaid": {paid}, "startingCapital": 100000.00, "endingCapital": 99900.00, "loanBalance": 100000.00, "loanId": {loan_id}}}"#,
-        owed / 100,
-        owed % 100
+        r#"{{"id": {id}, "state": "{state}", "date": "{date}", "amount": {amount}, "amountOwed": {owed}, "amountPaid": {paid}, "startingCapital": 100000.00, "endingCapital": 99900.00, "loanBalance": 100000.00, "loanId": {loan_id}}}"#
     )
 }
