@@ -54,5 +54,5 @@ echo "import: a bad line is reported by number, the good one written, the exit c
 echo "== schemathesis: infra/openapi.yaml against the local stack, every check, fixed seed"
 "$VENV/bin/schemathesis" --config-file tests/schemathesis.toml run infra/openapi.yaml \
   --url "http://127.0.0.1:$API_TEST_PORT" -H "Authorization: Bearer $E2E_KEY" \
-  --checks all --seed 20261124 --max-examples "${SCHEMATHESIS_EXAMPLES:-60}" --workers 1 \
+  --checks all --seed 20261124 --max-examples "${SCHEMATHESIS_EXAMPLES:-100}" --workers 1 \
   --request-timeout 20 --no-color
