@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 /// How often a write that lost a race with another write is retried on a fresh read.
-const WRITE_ATTEMPTS: usize = 10;
+const WRITE_ATTEMPTS: usize = 25;
 
 /// The success envelope of the seeds.
 #[derive(Serialize)]
@@ -63,6 +63,14 @@ fn check_if_match(if_match: Option<&str>, version: u64) -> Result<(), ApiError> 
         Some(h) if !if_match_holds(h, version) => Err(precondition_failed()),
         _ => Ok(()),
     }
+}
+
+/// A short random pause before a write that lost a race tries again, so that many writers of
+/// one record do not keep colliding in step.
+async fn back_off() {
+    let mut b = [0u8; 1];
+    let _ = getrandom::getrandom(&mut b);
+    tokio::time::sleep(std::time::Duration::from_millis(5 + u64::from(b[0] % 32))).await;
 }
 
 fn fingerprint(c: &Customer) -> String {
@@ -164,7 +172,7 @@ pub async fn update(
                 ))
             }
             Written::ConditionFailed if if_match.is_some() => return Err(precondition_failed()),
-            Written::ConditionFailed => continue,
+            Written::ConditionFailed => back_off().await,
         }
     }
     Err(ApiError::StoreUnavailable(
@@ -192,7 +200,7 @@ pub async fn delete(
         match store.delete_customer(id, stored.version).await? {
             Written::Done => return Ok(success_body("Customer Successfully Deleted", id)),
             Written::ConditionFailed if if_match.is_some() => return Err(precondition_failed()),
-            Written::ConditionFailed => continue,
+            Written::ConditionFailed => back_off().await,
         }
     }
     Err(ApiError::StoreUnavailable(

@@ -216,6 +216,12 @@ async fn concurrent_patches_of_different_fields_all_take_effect() {
         json!({"active": false}),
         json!({"address": {"city": "Dallas"}}),
         json!({"phone": {"type": "office"}}),
+        json!({"dob": "1999-12-31"}),
+        json!({"accessUserName": "alice_smith"}),
+        json!({"companyName": "Smith & Co"}),
+        json!({"address": {"street2": "Floor 3"}}),
+        json!({"phone": {"carrierName": "Verizon"}}),
+        json!({"phone": {"carrierVerified": false}}),
     ];
     let calls = patches.iter().map(|p| {
         let app = &app;
@@ -230,7 +236,17 @@ async fn concurrent_patches_of_different_fields_all_take_effect() {
     assert_eq!(c["active"], false);
     assert_eq!(c["address"]["city"], "Dallas");
     assert_eq!(c["phone"]["type"], "office");
-    assert_eq!(app.get(16).await.headers["etag"], "\"7\"");
+    assert_eq!(c["dob"], "1999-12-31");
+    assert_eq!(c["accessUserName"], "alice_smith");
+    assert_eq!(c["companyName"], "Smith & Co");
+    assert_eq!(c["address"]["street2"], "Floor 3");
+    assert_eq!(c["phone"]["carrierName"], "Verizon");
+    assert_eq!(c["phone"]["carrierVerified"], false);
+    assert_eq!(
+        app.get(16).await.headers["etag"],
+        "\"13\"",
+        "one version per PATCH"
+    );
 }
 
 #[tokio::test]
