@@ -25,6 +25,8 @@ pub const MAX_RANGE_DAYS: i64 = 366;
 /// Sorting by amount needs every match in memory; past this many, the caller narrows the query.
 pub const MAX_SORTED_IN_MEMORY: usize = 200_000;
 pub const BY_DATE_INDEX: &str = "byDate";
+/// How many days of a range are counted at once.
+const COUNT_CONCURRENCY: usize = 16;
 
 /// Which pay dates: one day, a range of days, or (one loan only) all of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -500,16 +502,12 @@ impl Store {
     }
 
     /// The counts of a day's pay dates by state, reading only `state` from the index.
-    async fn day_counts(
-        &self,
-        day: NaiveDate,
-        query: &PayDateQuery,
-        meta: &mut Metadata,
-    ) -> Result<(), ApiError> {
+    async fn day_counts(&self, day: NaiveDate, query: &PayDateQuery) -> Result<Metadata, ApiError> {
         let q = self
             .by_date(day)
             .projection_expression("#s")
             .expression_attribute_names("#s", "state");
+        let mut meta = Metadata::default();
         query_items(q, None, |item| {
             let state = match item.get("state") {
                 Some(AttributeValue::S(s)) => PayState::parse(s).unwrap_or(PayState::Open),
@@ -520,7 +518,8 @@ impl Store {
             }
             Ok(Next::More)
         })
-        .await
+        .await?;
+        Ok(meta)
     }
 }
 
@@ -616,9 +615,18 @@ async fn count_days(
     days: &[NaiveDate],
     query: &PayDateQuery,
 ) -> Result<Metadata, ApiError> {
+    // A range counts its days a few at a time, in parallel: each day is its own index query.
     let mut meta = Metadata::default();
-    for day in days {
-        store.day_counts(*day, query, &mut meta).await?;
+    for group in days.chunks(COUNT_CONCURRENCY) {
+        let counts =
+            futures::future::try_join_all(group.iter().map(|d| store.day_counts(*d, query)))
+                .await?;
+        for c in counts {
+            meta.total_count += c.total_count;
+            meta.num_paid += c.num_paid;
+            meta.num_partial += c.num_partial;
+            meta.num_open += c.num_open;
+        }
     }
     Ok(meta)
 }
