@@ -20,16 +20,9 @@ impl GiggleId {
 
     /// The `{giggleId}` of a URL: digits only, in range.
     pub fn from_path(segment: &str) -> Result<Self, ApiError> {
-        let invalid = || ApiError::bad_request("Giggle ID must be a positive integer.");
-        if segment.is_empty() || segment.len() > 16 || !segment.bytes().all(|c| c.is_ascii_digit())
-        {
-            return Err(invalid());
-        }
-        segment
-            .parse()
-            .ok()
+        validate::path_id(segment)
             .and_then(GiggleId::new)
-            .ok_or_else(invalid)
+            .ok_or_else(|| ApiError::bad_request("Giggle ID must be a positive integer."))
     }
 
     pub fn get(self) -> u64 {
@@ -435,6 +428,14 @@ fn parse_phone(p: &Map<String, Value>) -> Result<Phone, ApiError> {
     })
 }
 
+/// A PATCH must change something: `{}` (or no body) is refused before the store is read.
+pub fn require_changes(patch: &Map<String, Value>) -> Result<(), ApiError> {
+    if patch.is_empty() {
+        return Err(ApiError::bad_request("No fields to update."));
+    }
+    Ok(())
+}
+
 /// Applies a PATCH body to a stored record: only the fields sent change, `address` and `phone`
 /// merge key by key, `null` removes an optional field. The merged record must then pass every
 /// rule of a create, the cross-field ones included.
@@ -443,9 +444,7 @@ pub fn apply_patch(
     patch: &Map<String, Value>,
     today: NaiveDate,
 ) -> Result<Customer, ApiError> {
-    if patch.is_empty() {
-        return Err(ApiError::bad_request("No fields to update."));
-    }
+    require_changes(patch)?;
     unknown_fields(patch, &TOP_FIELDS, "")?;
     let mut merged = match serde_json::to_value(stored) {
         Ok(Value::Object(m)) => m,

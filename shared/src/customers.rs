@@ -151,9 +151,7 @@ pub async fn update(
     if_match: Option<&str>,
     today: NaiveDate,
 ) -> Result<(String, String), ApiError> {
-    if patch.is_empty() {
-        return Err(ApiError::bad_request("No fields to update."));
-    }
+    crate::customer::require_changes(patch)?;
     for _ in 0..WRITE_ATTEMPTS {
         let stored = store.get_customer(id).await?.ok_or_else(|| not_found(id))?;
         // The body is judged first: a bad body is a 400 whatever If-Match says.

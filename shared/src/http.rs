@@ -164,10 +164,7 @@ pub fn giggle_id(req: &Request) -> Result<GiggleId, ApiError> {
 /// The `{loanId}` of `/loans/{loanId}/paydates`.
 pub fn loan_id(req: &Request) -> Result<u64, ApiError> {
     let raw = path_parameter(req, "loanId", "loans").unwrap_or_default();
-    let valid = !raw.is_empty() && raw.len() <= 16 && raw.bytes().all(|c| c.is_ascii_digit());
-    raw.parse::<u64>()
-        .ok()
-        .filter(|id| valid && (1..=crate::validate::MAX_SAFE_INTEGER).contains(id))
+    crate::validate::path_id(&raw)
         .ok_or_else(|| ApiError::bad_request("LoanId must be a positive integer."))
 }
 

@@ -19,6 +19,17 @@ pub fn json_integer(value: &serde_json::Value) -> Option<u64> {
     (f.fract() == 0.0 && (0.0..=MAX_SAFE_INTEGER as f64).contains(&f)).then_some(f as u64)
 }
 
+/// An id written in a URL path: digits only (no sign, no exponent), 1 to 2^53-1.
+pub fn path_id(segment: &str) -> Option<u64> {
+    if segment.is_empty() || segment.len() > 16 || !segment.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    segment
+        .parse()
+        .ok()
+        .filter(|id| (1..=MAX_SAFE_INTEGER).contains(id))
+}
+
 /// `YYYY-MM-DD`, exactly ten characters, and a real calendar date (`2024-02-30` is refused).
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
     let b = s.as_bytes();
@@ -235,6 +246,27 @@ pub fn age_on(dob: NaiveDate, today: NaiveDate) -> i32 {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn path_ids() {
+        assert_eq!(path_id("89043762"), Some(89043762));
+        assert_eq!(path_id("007"), Some(7));
+        assert_eq!(path_id("9007199254740991"), Some(9007199254740991));
+        for bad in [
+            "",
+            "0",
+            "-1",
+            "+1",
+            "1.5",
+            "1e3",
+            "abc",
+            " 1",
+            "9007199254740992",
+            "99999999999999999",
+        ] {
+            assert_eq!(path_id(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn integers_are_json_integers() {
