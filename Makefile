@@ -5,7 +5,7 @@ SHELL := /bin/bash
 VENV := .venv
 DDB_DIR := .local/dynamodb
 DDB_VERSION := 10.3.0
-PY_TOOLS := cargo-lambda aws-sam-cli cfn-lint requests schemathesis
+PY_TOOLS := cargo-lambda aws-sam-cli cfn-lint requests schemathesis moto[server]==5.2.5
 # The local targets never let the AWS SDK probe the EC2 metadata address (infra/local/lib.sh sets
 # it for run, test, bench and imports); deploy uses your own AWS environment as it is.
 LOCAL_AWS := AWS_EC2_METADATA_DISABLED=true AWS_REGION=us-east-1

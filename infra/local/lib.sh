@@ -15,6 +15,7 @@ local_env() {
   export AWS_EC2_METADATA_DISABLED=true
   export CUSTOMERS_TABLE="${prefix}customers" API_KEYS_TABLE="${prefix}api-keys"
   export LOANS_TABLE="${prefix}loans" PAY_DATES_TABLE="${prefix}pay-dates"
+  export IDEMPOTENCY_TABLE="${prefix}idempotency" AUDIT_TABLE="${prefix}audit"
 }
 
 # The same variables as a file for `cargo lambda watch --env-file`.
@@ -23,7 +24,8 @@ write_env_file() {
   : > "$file"
   for v in AWS_ENDPOINT_URL_DYNAMODB AWS_REGION AWS_DEFAULT_REGION AWS_ACCESS_KEY_ID \
            AWS_SECRET_ACCESS_KEY AWS_EC2_METADATA_DISABLED CUSTOMERS_TABLE API_KEYS_TABLE \
-           LOANS_TABLE PAY_DATES_TABLE; do
+           LOANS_TABLE PAY_DATES_TABLE IDEMPOTENCY_TABLE AUDIT_TABLE \
+           AWS_ENDPOINT_URL_KMS AWS_ENDPOINT_URL_SECRETS_MANAGER PII_KEY_ID MAC_SECRET_ID; do
     echo "$v=${!v}" >> "$file"
   done
   echo "RUST_LOG=${RUST_LOG:-info}" >> "$file"
@@ -62,6 +64,26 @@ start_dynamodb() {
   wait_for_port "$port" "DynamoDB Local"
 }
 
+# Starts moto's server (KMS and Secrets Manager, the real APIs) in the background on 127.0.0.1,
+# points the SDK at it, and creates the PII key and the MAC secret as the stack does in AWS;
+# sets MOTO_PID, exports AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL_SECRETS_MANAGER, PII_KEY_ID and
+# MAC_SECRET_ID.
+start_keys() {
+  local port=$1 log=$2 vars
+  if port_busy "$port"; then
+    echo "error: port $port is taken; set MOTO_PORT to a free port" >&2
+    return 1
+  fi
+  "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" > "$log" 2>&1 &
+  MOTO_PID=$!
+  wait_for_port "$port" "moto (KMS, Secrets Manager)"
+  export AWS_ENDPOINT_URL_KMS="http://127.0.0.1:${port}"
+  export AWS_ENDPOINT_URL_SECRETS_MANAGER="http://127.0.0.1:${port}"
+  vars=$("$VENV/bin/python" infra/local/keys.py) || return 1
+  # shellcheck disable=SC2046
+  export $(echo "$vars" | xargs)
+}
+
 # Starts `cargo lambda watch` in a session of its own (so that stopping it stops the functions
 # it started); sets WATCH_PID.
 start_api() {
@@ -81,7 +103,7 @@ start_api() {
   wait_for_port "$port" "cargo lambda watch" 240
 }
 
-# Stops what start_api and start_dynamodb started. Never fails: it runs from traps.
+# Stops what start_api, start_dynamodb and start_keys started. Never fails: it runs from traps.
 stop_all() {
   if [ -n "${WATCH_PID:-}" ]; then
     kill -TERM -- "-$WATCH_PID" 2>/dev/null || true
@@ -91,7 +113,11 @@ stop_all() {
     kill -TERM "$DDB_PID" 2>/dev/null || true
     wait "$DDB_PID" 2>/dev/null || true
   fi
-  WATCH_PID= DDB_PID=
+  if [ -n "${MOTO_PID:-}" ]; then
+    kill -TERM "$MOTO_PID" 2>/dev/null || true
+    wait "$MOTO_PID" 2>/dev/null || true
+  fi
+  WATCH_PID= DDB_PID= MOTO_PID=
 }
 
 admin() {

@@ -7,6 +7,7 @@ source infra/local/lib.sh
 
 API_PORT=${API_PORT:-9000}
 DYNAMODB_PORT=${DYNAMODB_PORT:-8000}
+MOTO_PORT=${MOTO_PORT:-$(free_port)}
 DEV_API_KEY=${DEV_API_KEY:-tsk_local_development_key}
 export DEV_API_KEY
 mkdir -p .local
@@ -21,6 +22,8 @@ admin help > /dev/null # builds the admin tool before anything starts
 
 echo "starting DynamoDB Local on 127.0.0.1:$DYNAMODB_PORT..."
 start_dynamodb "$DYNAMODB_PORT" .local/dynamodb-run.log
+echo "starting KMS and Secrets Manager (moto) on 127.0.0.1:$MOTO_PORT..."
+start_keys "$MOTO_PORT" .local/moto-run.log
 admin create-tables --template infra/template.yaml
 admin create-key --name development --from-env DEV_API_KEY > /dev/null
 if [ "${DEMO:-1}" != 0 ]; then

@@ -19,6 +19,9 @@ DDB_TEST_PORT=$(free_port)
 local_env "$DDB_TEST_PORT" "e2e-"
 echo "== DynamoDB Local on 127.0.0.1:$DDB_TEST_PORT"
 start_dynamodb "$DDB_TEST_PORT" .local/dynamodb-test.log
+MOTO_TEST_PORT=$(free_port)
+echo "== KMS and Secrets Manager (moto) on 127.0.0.1:$MOTO_TEST_PORT"
+start_keys "$MOTO_TEST_PORT" .local/moto-test.log
 
 echo "== unit and integration tests"
 if cargo nextest --version > /dev/null 2>&1; then

@@ -6,6 +6,9 @@ use crate::error::{ApiError, Redacted};
 use crate::store::{now_rfc3339, store_error, Store};
 use aws_sdk_dynamodb::types::AttributeValue;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
 
 /// Keys longer than this are refused without a lookup.
@@ -40,12 +43,74 @@ fn bearer(header: Option<&str>) -> Option<&str> {
     .then_some(key)
 }
 
+/// The caller a valid key names: its id (for logs and the audit trail) and its hash (which
+/// scopes its Idempotency-Keys).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub key_id: String,
+    pub key_hash: String,
+}
+
+/// The longest a container trusts a key it looked up: a revoked key stops working within this.
+pub const MAX_KEY_CACHE: Duration = Duration::from_secs(60);
+
+/// Keys accepted in the last `ttl`, by hash. Only acceptances are kept: a refusal is looked up
+/// again every time, so a key registered a moment ago works at once, and nothing unknown is
+/// ever remembered as good.
+pub struct KeyCache {
+    ttl: Duration,
+    accepted: Mutex<HashMap<String, Instant>>,
+}
+
+impl Default for KeyCache {
+    fn default() -> Self {
+        KeyCache::new(MAX_KEY_CACHE)
+    }
+}
+
+impl KeyCache {
+    /// At most [`MAX_KEY_CACHE`]; zero keeps nothing.
+    pub fn new(ttl: Duration) -> KeyCache {
+        KeyCache {
+            ttl: ttl.min(MAX_KEY_CACHE),
+            accepted: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn holds(&self, hash: &str) -> bool {
+        let map = self.accepted.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(hash).is_some_and(|at| at.elapsed() < self.ttl)
+    }
+
+    fn accept(&self, hash: &str) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut map = self.accepted.lock().unwrap_or_else(|e| e.into_inner());
+        // Only valid keys get here, so the map stays as small as the set of keys; still, drop
+        // the expired ones now and then.
+        if map.len() >= 1024 {
+            let ttl = self.ttl;
+            map.retain(|_, at| at.elapsed() < ttl);
+        }
+        map.insert(hash.to_string(), Instant::now());
+    }
+}
+
 impl Store {
-    /// Accepts the request only if it carries a stored, unrevoked key. A store failure is a 503,
-    /// not a 401: an outage must not look like a revoked key.
-    pub async fn authenticate(&self, authorization: Option<&str>) -> Result<(), ApiError> {
+    /// Accepts the request only if it carries a stored, unrevoked key, and names its caller.
+    /// A key accepted less than a minute ago (see [`KeyCache`]) is not looked up again. A store
+    /// failure is a 503, not a 401: an outage must not look like a revoked key.
+    pub async fn authenticate(&self, authorization: Option<&str>) -> Result<Caller, ApiError> {
         let key = bearer(authorization).ok_or(ApiError::Unauthorized)?;
         let hash = hash_key(key);
+        let caller = Caller {
+            key_id: key_id(&hash).to_string(),
+            key_hash: hash.clone(),
+        };
+        if self.keys.api_keys.holds(&hash) {
+            return Ok(caller);
+        }
         let out = self
             .client
             .get_item()
@@ -65,7 +130,8 @@ impl Store {
         if !matches || item.contains_key("revokedAt") {
             return Err(ApiError::Unauthorized);
         }
-        Ok(())
+        self.keys.api_keys.accept(&hash);
+        Ok(caller)
     }
 
     /// Stores a key's hash with a name and a creation time. Refuses to overwrite.
@@ -187,6 +253,20 @@ mod tests {
         }
         let long = format!("Bearer {}", "a".repeat(MAX_KEY_LEN + 1));
         assert_eq!(bearer(Some(&long)), None);
+    }
+
+    #[test]
+    fn the_key_cache_keeps_acceptances_for_its_ttl_only() {
+        let cache = KeyCache::new(Duration::from_millis(50));
+        assert!(!cache.holds("h"));
+        cache.accept("h");
+        assert!(cache.holds("h") && !cache.holds("other"));
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(!cache.holds("h"), "expired");
+        let off = KeyCache::new(Duration::ZERO);
+        off.accept("h");
+        assert!(!off.holds("h"));
+        assert_eq!(KeyCache::new(Duration::from_secs(3600)).ttl, MAX_KEY_CACHE);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The customer record: its rules (the contract's table), the typed record that only a valid
 //! request can produce, the merge of a PATCH into a stored record, and the shape a GET returns.
 
-use crate::error::{ApiError, Redacted};
+use crate::error::ApiError;
+use crate::pii::Sensitive;
 use crate::reference;
 use crate::validate::{self, SsnError, MAX_SAFE_INTEGER};
 use chrono::NaiveDate;
@@ -43,23 +44,6 @@ pub enum CustomerType {
     Company,
 }
 
-/// Nine digits. Its `Debug` is `***`: it cannot reach a log through a formatted record.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Ssn(String);
-
-impl std::fmt::Debug for Ssn {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        Redacted(()).fmt(f)
-    }
-}
-
-impl Ssn {
-    pub fn last4(&self) -> &str {
-        &self.0[5..]
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Address {
@@ -85,6 +69,9 @@ pub struct Phone {
 }
 
 /// A customer that passed every rule. Only [`Customer::from_json`] builds one from input.
+///
+/// `ssn` and `ein` are never serialised with the rest: the store writes them sealed (see
+/// [`crate::pii`]), and nothing else may write them at all.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Customer {
@@ -95,10 +82,10 @@ pub struct Customer {
     pub surname: String,
     pub email: String,
     pub dob: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ssn: Option<Ssn>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ein: Option<String>,
+    #[serde(skip)]
+    pub ssn: Option<Sensitive>,
+    #[serde(skip)]
+    pub ein: Option<Sensitive>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub company_name: Option<String>,
     pub access_user_name: String,
@@ -190,8 +177,16 @@ fn bool_field(
     }
 }
 
+/// What a PATCH keeps of the stored record without sending it: the sealed SSN and EIN, which
+/// cannot be merged as JSON because no function can read them.
+#[derive(Default)]
+struct Kept {
+    ssn: Option<Sensitive>,
+    ein: Option<Sensitive>,
+}
+
 /// The fields a create must carry, in the contract's table order, given what was sent.
-fn missing_fields(obj: &Map<String, Value>) -> Vec<String> {
+fn missing_fields(obj: &Map<String, Value>, kept: &Kept) -> Vec<String> {
     let mut missing: Vec<String> = [
         "giggleId",
         "active",
@@ -206,12 +201,15 @@ fn missing_fields(obj: &Map<String, Value>) -> Vec<String> {
     .map(|f| f.to_string())
     .collect();
     match present(obj, "customerType").and_then(Value::as_str) {
-        Some("person") if present(obj, "ssn").is_none() => missing.push("ssn".into()),
+        Some("person") if present(obj, "ssn").is_none() && kept.ssn.is_none() => {
+            missing.push("ssn".into())
+        }
         Some("company") => {
-            for f in ["ein", "companyName"] {
-                if present(obj, f).is_none() {
-                    missing.push(f.into());
-                }
+            if present(obj, "ein").is_none() && kept.ein.is_none() {
+                missing.push("ein".into());
+            }
+            if present(obj, "companyName").is_none() {
+                missing.push("companyName".into());
             }
         }
         _ => {}
@@ -236,6 +234,10 @@ impl Customer {
     /// every rule of the contract. Order of complaints: unknown fields, then every missing
     /// required field at once, then the first malformed value in table order.
     pub fn from_json(obj: &Map<String, Value>, today: NaiveDate) -> Result<Customer, ApiError> {
+        Customer::parse(obj, today, Kept::default())
+    }
+
+    fn parse(obj: &Map<String, Value>, today: NaiveDate, kept: Kept) -> Result<Customer, ApiError> {
         unknown_fields(obj, &TOP_FIELDS, "")?;
         for (object, allowed) in [
             ("address", &ADDRESS_FIELDS[..]),
@@ -249,7 +251,7 @@ impl Customer {
                 Some(_) => return Err(invalid(object, "must be an object")),
             }
         }
-        let missing = missing_fields(obj);
+        let missing = missing_fields(obj, &kept);
         if !missing.is_empty() {
             let names: Vec<String> = missing.iter().map(|f| format!("'{f}'")).collect();
             return Err(ApiError::bad_request(format!(
@@ -288,9 +290,9 @@ impl Customer {
             None => return Err(invalid("dob", "must be a real date written YYYY-MM-DD")),
         };
         let ssn = match present(obj, "ssn") {
-            None => None,
+            None => kept.ssn,
             Some(v) => match validate::ssn(v) {
-                Ok(digits) => Some(Ssn(digits)),
+                Ok(digits) => Some(Sensitive::clear(digits)),
                 Err(SsnError::Format) => {
                     return Err(invalid(
                         "ssn",
@@ -306,10 +308,10 @@ impl Customer {
             },
         };
         let ein = match present(obj, "ein") {
-            None => None,
-            Some(v) => Some(validate::ein(v).ok_or_else(|| {
+            None => kept.ein,
+            Some(v) => Some(Sensitive::clear(validate::ein(v).ok_or_else(|| {
                 invalid("ein", "must be 9 digits, written NNNNNNNNN or NN-NNNNNNN")
-            })?),
+            })?)),
         };
         let company_name = string_field(obj, "companyName", "companyName", 200)?;
         let access_user_name = match present(obj, "accessUserName") {
@@ -347,8 +349,9 @@ impl Customer {
         })
     }
 
-    pub fn dob_date(&self) -> NaiveDate {
-        validate::parse_date(&self.dob).expect("a stored dob was validated")
+    /// The date of birth; `None` only for a stored record that was damaged outside the API.
+    pub fn dob_date(&self) -> Option<NaiveDate> {
+        validate::parse_date(&self.dob)
     }
 }
 
@@ -505,8 +508,17 @@ pub fn apply_patch(
             }
         }
     }
-    // A name change keeps the stored accessUserName unless it is sent or removed.
-    Customer::from_json(&merged, today)
+    // A name change keeps the stored accessUserName unless it is sent or removed. The sealed
+    // SSN and EIN are kept unless the PATCH sends (or removes) them.
+    let kept = Kept {
+        ssn: (!patch.contains_key("ssn"))
+            .then(|| stored.ssn.clone())
+            .flatten(),
+        ein: (!patch.contains_key("ein"))
+            .then(|| stored.ein.clone())
+            .flatten(),
+    };
+    Customer::parse(&merged, today, kept)
 }
 
 /// `customerData` of a GET: every stored field but the SSN, plus `age`, `city` and `ssnLast4`.
@@ -529,7 +541,7 @@ pub struct CustomerView<'a> {
     phone: Option<&'a Phone>,
     dob: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    ein: Option<&'a str>,
+    ein_last4: Option<&'a str>,
     email: &'a str,
     access_user_name: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -537,24 +549,28 @@ pub struct CustomerView<'a> {
 }
 
 impl<'a> CustomerView<'a> {
-    pub fn new(c: &'a Customer, today: NaiveDate) -> Self {
-        CustomerView {
+    /// Fails only for a stored record damaged outside the API (a 500; the value is not logged).
+    pub fn new(c: &'a Customer, today: NaiveDate) -> Result<Self, ApiError> {
+        let dob = c.dob_date().ok_or_else(|| {
+            ApiError::Internal(format!("stored customer {} has a malformed dob", c.giggle_id))
+        })?;
+        Ok(CustomerView {
             giggle_id: c.giggle_id,
             active: c.active,
             customer_type: c.customer_type,
             name: &c.name,
             surname: &c.surname,
-            age: validate::age_on(c.dob_date(), today),
+            age: validate::age_on(dob, today),
             city: c.address.as_ref().map(|a| a.city.as_str()),
             company_name: c.company_name.as_deref(),
             address: c.address.as_ref(),
             phone: c.phone.as_ref(),
             dob: &c.dob,
-            ein: c.ein.as_deref(),
+            ein_last4: c.ein.as_ref().map(Sensitive::last4),
             email: &c.email,
             access_user_name: &c.access_user_name,
-            ssn_last4: c.ssn.as_ref().map(Ssn::last4),
-        }
+            ssn_last4: c.ssn.as_ref().map(Sensitive::last4),
+        })
     }
 }
 
@@ -593,9 +609,14 @@ mod tests {
     #[test]
     fn the_seed_example_is_valid_and_normalised() {
         let c = Customer::from_json(&seed(), today()).unwrap();
-        assert_eq!(c.ssn.as_ref().unwrap().0, "123456789");
+        assert_eq!(c.ssn, Some(Sensitive::Clear("123456789".into())));
         assert_eq!(c.ssn.as_ref().unwrap().last4(), "6789");
-        assert_eq!(c.ein.as_deref(), Some("123456789"));
+        assert_eq!(c.ein, Some(Sensitive::Clear("123456789".into())));
+        let json = serde_json::to_string(&c).unwrap();
+        assert!(
+            !json.contains("\"123456789\"") && !json.contains("ssn") && !json.contains("\"ein\""),
+            "ssn and ein are never serialised with the record: {json}"
+        );
         assert_eq!(c.phone.as_ref().unwrap().number, "1234567890");
         let mut other = seed();
         other.insert("ssn".into(), json!("321-54-9876"));

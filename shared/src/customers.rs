@@ -1,14 +1,16 @@
 //! The customer operations, knowing nothing of HTTP: each takes parsed input and the store and
 //! returns the body to send, or an [`ApiError`].
 
+use crate::audit::{changed_fields, Actor, AuditEntry, Operation};
 use crate::customer::{apply_patch, Customer, CustomerView, GiggleId};
+use crate::customer_store::StoredCustomer;
 use crate::error::ApiError;
 use crate::json;
-use crate::store::{now_rfc3339, Store, StoredCustomer, Written};
+use crate::pii::Field;
+use crate::store::{now_rfc3339, Store, Written};
 use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 /// How often a write that lost a race with another write is retried on a fresh read.
 const WRITE_ATTEMPTS: usize = 25;
@@ -73,40 +75,46 @@ async fn back_off() {
     tokio::time::sleep(std::time::Duration::from_millis(5 + u64::from(b[0] % 32))).await;
 }
 
-fn fingerprint(c: &Customer) -> String {
-    let canonical = serde_json::to_vec(c).expect("a customer always serialises");
-    hex::encode(Sha256::digest(&canonical))
+/// The record as it is stored: its SSN and EIN sealed (those still in clear: sent by this
+/// request, or read from a record written before field encryption).
+async fn sealed(store: &Store, mut c: Customer) -> Result<Customer, ApiError> {
+    let id = c.giggle_id;
+    if let Some(ssn) = c.ssn.take() {
+        c.ssn = Some(ssn.sealed(store, id, Field::Ssn).await?);
+    }
+    if let Some(ein) = c.ein.take() {
+        c.ein = Some(ein.sealed(store, id, Field::Ein).await?);
+    }
+    Ok(c)
 }
 
-/// POST /customers.
+fn taken(id: GiggleId) -> ApiError {
+    ApiError::Conflict(format!("Giggle ID {id} already exists."))
+}
+
+/// POST /customers. A taken `giggleId` is always 409, whatever the body: a create never
+/// compares bodies, since a 200-or-409 answer would confirm a guessed SSN. Safe retries use
+/// `Idempotency-Key`.
 pub async fn create(
     store: &Store,
+    actor: &Actor,
     body: &Map<String, Value>,
     today: NaiveDate,
 ) -> Result<String, ApiError> {
     let customer = Customer::from_json(body, today)?;
     let id = customer.giggle_id;
+    let changed = changed_fields(None, Some(&customer), &[]);
     let record = StoredCustomer {
-        create_fingerprint: fingerprint(&customer),
-        customer,
+        customer: sealed(store, customer).await?,
         version: 1,
         created_at: now_rfc3339(),
     };
     for _ in 0..WRITE_ATTEMPTS {
-        if let Written::Done = store.insert_customer(&record).await? {
-            return Ok(success_body("Customer Successfully Created", id));
-        }
-        // The id is taken. A retry of the very same create answers as the first time did.
-        match store.get_customer(id).await? {
-            Some(existing) if existing.create_fingerprint == record.create_fingerprint => {
-                return Ok(success_body("Customer Successfully Created", id));
-            }
-            Some(_) => {
-                return Err(ApiError::Conflict(format!(
-                    "Giggle ID {id} already exists."
-                )))
-            }
-            None => continue, // deleted in between: try the insert again
+        let audit = AuditEntry::new(id, actor, Operation::Create, changed.clone());
+        match store.insert_customer(&record, &audit).await? {
+            Written::Done => return Ok(success_body("Customer Successfully Created", id)),
+            Written::ConditionFailed => return Err(taken(id)),
+            Written::Contended => back_off().await,
         }
     }
     Err(ApiError::StoreUnavailable(
@@ -127,13 +135,14 @@ struct ReadBody<'a> {
     loan_data: Vec<crate::records::Record>,
 }
 
-/// GET /customers/{giggleId}.
+/// GET /customers/{giggleId}: the record and its loans, read at once. Never decrypts: the view
+/// shows the stored last four digits of the SSN and EIN.
 pub async fn get(store: &Store, id: GiggleId, today: NaiveDate) -> Result<CustomerRead, ApiError> {
-    let stored = store.get_customer(id).await?.ok_or_else(|| not_found(id))?;
-    let loans = store.loans_of(id).await?;
+    let (stored, loans) = futures::future::join(store.get_customer(id), store.loans_of(id)).await;
+    let stored = stored?.ok_or_else(|| not_found(id))?;
     let body = json::to_body(&ReadBody {
-        customer_data: CustomerView::new(&stored.customer, today),
-        loan_data: loans,
+        customer_data: CustomerView::new(&stored.customer, today)?,
+        loan_data: loans?,
     });
     Ok(CustomerRead {
         body,
@@ -146,6 +155,7 @@ pub async fn get(store: &Store, id: GiggleId, today: NaiveDate) -> Result<Custom
 /// all take effect. With `If-Match`, a version other than the one named is a 412 instead.
 pub async fn update(
     store: &Store,
+    actor: &Actor,
     id: GiggleId,
     patch: &Map<String, Value>,
     if_match: Option<&str>,
@@ -157,12 +167,18 @@ pub async fn update(
         // The body is judged first: a bad body is a 400 whatever If-Match says.
         let customer = apply_patch(&stored.customer, patch, today)?;
         check_if_match(if_match, stored.version)?;
+        let sent: Vec<&str> = ["ssn", "ein"]
+            .into_iter()
+            .filter(|f| patch.contains_key(*f))
+            .collect();
+        let changed = changed_fields(Some(&stored.customer), Some(&customer), &sent);
+        let audit = AuditEntry::new(id, actor, Operation::Update, changed);
         let next = StoredCustomer {
-            customer,
+            customer: sealed(store, customer).await?,
             version: stored.version + 1,
             ..stored.clone()
         };
-        match store.replace_customer(&next, stored.version).await? {
+        match store.replace_customer(&next, stored.version, &audit).await? {
             Written::Done => {
                 return Ok((
                     success_body("Customer Successfully Updated", id),
@@ -170,7 +186,7 @@ pub async fn update(
                 ))
             }
             Written::ConditionFailed if if_match.is_some() => return Err(precondition_failed()),
-            Written::ConditionFailed => back_off().await,
+            Written::ConditionFailed | Written::Contended => back_off().await,
         }
     }
     Err(ApiError::StoreUnavailable(
@@ -182,6 +198,7 @@ pub async fn update(
 /// still holds them, and a loan must never point at a missing customer).
 pub async fn delete(
     store: &Store,
+    actor: &Actor,
     id: GiggleId,
     if_match: Option<&str>,
 ) -> Result<String, ApiError> {
@@ -195,10 +212,12 @@ pub async fn delete(
                 "Giggle ID {id} has {loans} {noun} and cannot be deleted."
             )));
         }
-        match store.delete_customer(id, stored.version).await? {
+        let changed = changed_fields(Some(&stored.customer), None, &[]);
+        let audit = AuditEntry::new(id, actor, Operation::Delete, changed);
+        match store.delete_customer(id, stored.version, &audit).await? {
             Written::Done => return Ok(success_body("Customer Successfully Deleted", id)),
             Written::ConditionFailed if if_match.is_some() => return Err(precondition_failed()),
-            Written::ConditionFailed => back_off().await,
+            Written::ConditionFailed | Written::Contended => back_off().await,
         }
     }
     Err(ApiError::StoreUnavailable(

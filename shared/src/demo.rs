@@ -103,9 +103,10 @@ pub fn lines(today: NaiveDate) -> (String, String) {
 /// writes the loans and pay dates as JSON Lines into `dir` and imports them.
 pub async fn load(store: &Store, dir: &Path) -> Result<(), String> {
     let today = crate::time::today();
+    let actor = crate::audit::Actor::operator("load-demo");
     for c in customers() {
         let body = c.as_object().expect("an object").clone();
-        match crate::customers::create(store, &body, today).await {
+        match crate::customers::create(store, &actor, &body, today).await {
             Ok(_) | Err(crate::ApiError::Conflict(_)) => {}
             Err(e) => return Err(format!("demo customer: {e}")),
         }

@@ -28,6 +28,9 @@ pub enum ApiError {
     /// 413: the body is larger than the API accepts.
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// 422: an `Idempotency-Key` reused for another request.
+    #[error("{0}")]
+    Unprocessable(String),
     /// 503: DynamoDB could not be reached, or kept throttling after the SDK's retries.
     #[error("store unavailable: {0}")]
     StoreUnavailable(String),
@@ -49,6 +52,7 @@ impl ApiError {
             ApiError::Conflict(_) => 409,
             ApiError::PreconditionFailed(_) => 412,
             ApiError::PayloadTooLarge(_) => 413,
+            ApiError::Unprocessable(_) => 422,
             ApiError::Internal(_) => 500,
             ApiError::StoreUnavailable(_) => 503,
         }
@@ -60,7 +64,8 @@ impl ApiError {
             ApiError::BadRequest(m)
             | ApiError::Conflict(m)
             | ApiError::PreconditionFailed(m)
-            | ApiError::PayloadTooLarge(m) => m.clone(),
+            | ApiError::PayloadTooLarge(m)
+            | ApiError::Unprocessable(m) => m.clone(),
             ApiError::Unauthorized => "Missing or invalid API key.".to_string(),
             ApiError::MethodNotAllowed(allow) => format!("This route answers {allow} only."),
             ApiError::StoreUnavailable(_) => format!(
@@ -103,6 +108,7 @@ pub fn reason_phrase(status: u16) -> &'static str {
         409 => "Conflict",
         412 => "Precondition Failed",
         413 => "Payload Too Large",
+        422 => "Unprocessable Entity",
         429 => "Too Many Requests",
         500 => "Internal Server Error",
         503 => "Service Unavailable",

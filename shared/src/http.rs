@@ -46,10 +46,21 @@ pub fn request_id(req: &Request) -> String {
     }
 }
 
-/// Turns an operation's outcome into the response, and logs it: method, path, status and
-/// request id, never a header or a body (they carry keys and personal data).
+/// Turns an operation's outcome into the response, and logs it: method, path, status, request
+/// id and the API key's id, never a header or a body (they carry keys and personal data).
 pub fn respond(req: &Request, outcome: Result<Reply, ApiError>) -> Response<Body> {
-    let request_id = request_id(req);
+    respond_as(req, &request_id(req), None, false, outcome)
+}
+
+/// As [`respond`], for a known caller (`key_id`), and marking a replayed answer.
+pub fn respond_as(
+    req: &Request,
+    request_id: &str,
+    key_id: Option<&str>,
+    replayed: bool,
+    outcome: Result<Reply, ApiError>,
+) -> Response<Body> {
+    let key_id = key_id.unwrap_or("none");
     let allow = match &outcome {
         Err(ApiError::MethodNotAllowed(allow)) => Some(*allow),
         _ => None,
@@ -59,13 +70,13 @@ pub fn respond(req: &Request, outcome: Result<Reply, ApiError>) -> Response<Body
         Err(e) => {
             let status = e.status();
             if status >= 500 {
-                tracing::error!(request_id = %request_id, method = %req.method(), path = %req.uri().path(), status, error = %e, "request failed");
+                tracing::error!(request_id = %request_id, keyId = %key_id, method = %req.method(), path = %req.uri().path(), status, error = %e, "request failed");
             }
-            (status, e.to_body(&request_id), None)
+            (status, e.to_body(request_id), None)
         }
     };
     if status < 500 {
-        tracing::info!(request_id = %request_id, method = %req.method(), path = %req.uri().path(), status, "request handled");
+        tracing::info!(request_id = %request_id, keyId = %key_id, method = %req.method(), path = %req.uri().path(), status, replayed, "request handled");
     }
     let mut builder = Response::builder()
         .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
@@ -73,13 +84,16 @@ pub fn respond(req: &Request, outcome: Result<Reply, ApiError>) -> Response<Body
         .header("cache-control", "no-store")
         .header(
             "x-request-id",
-            HeaderValue::from_str(&request_id).unwrap_or(HeaderValue::from_static("unknown")),
+            HeaderValue::from_str(request_id).unwrap_or(HeaderValue::from_static("unknown")),
         );
-    if let Some(tag) = etag {
+    if let Some(tag) = etag.and_then(|t| HeaderValue::from_str(&t).ok()) {
         builder = builder.header("etag", tag);
     }
     if let Some(allow) = allow {
         builder = builder.header("allow", allow);
+    }
+    if replayed {
+        builder = builder.header("idempotent-replayed", "true");
     }
     builder
         .body(Body::from(body))
@@ -192,7 +206,13 @@ pub fn json_object_body(req: &Request) -> Result<Map<String, Value>, ApiError> {
             "Request body is empty; a JSON object is required.",
         ));
     }
-    match serde_json::from_slice::<Value>(bytes) {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        ApiError::bad_request(format!(
+            "Request body is not valid JSON (not UTF-8 at byte {}).",
+            e.valid_up_to()
+        ))
+    })?;
+    match crate::validate::parse_json(text) {
         Ok(Value::Object(m)) => Ok(m),
         Ok(_) => Err(ApiError::bad_request("Request body must be a JSON object.")),
         Err(e) => Err(ApiError::bad_request(format!(

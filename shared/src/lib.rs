@@ -3,24 +3,34 @@
 //! - [`customer`]: the customer record, its validation, PATCH merging and the GET view.
 //! - [`validate`], [`reference`]: single-value rules (dates, SSN, phone, email, countries).
 //! - [`customers`]: the operations (create, get, update, delete) over the [`store`].
-//! - [`auth`]: Bearer API keys, stored as hashes.
-//! - [`http`], [`error`], [`json`]: the edge: request parsing, the error envelope, output bytes.
+//! - [`customer_store`]: customer items (sealed SSN and EIN) and their audited writes.
+//! - [`pii`]: envelope encryption of SSNs and EINs; [`secrets`]: the deployment's MAC key.
+//! - [`auth`]: Bearer API keys, stored as hashes; [`idempotency`]: `Idempotency-Key`.
+//! - [`audit`]: the append-only trail of customer changes.
+//! - [`edge`], [`http`], [`error`], [`json`]: a request's life, its parsing, the error
+//!   envelope, output bytes.
 
+pub mod audit;
 pub mod auth;
 pub mod customer;
+pub mod customer_store;
 pub mod customers;
 pub mod demo;
+pub mod edge;
 pub mod error;
 pub mod http;
+pub mod idempotency;
 pub mod import;
 pub mod json;
 pub mod loans;
 pub mod money;
 pub mod paydates;
+pub mod pii;
 #[cfg(test)]
 mod props;
 pub mod records;
 pub mod reference;
+pub mod secrets;
 pub mod store;
 #[cfg(feature = "admin")]
 pub mod tables;

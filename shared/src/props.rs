@@ -54,6 +54,18 @@ fn arb_json() -> impl Strategy<Value = Value> {
     })
 }
 
+/// A record as JSON again, with its SSN and EIN (which the record never serialises) put back.
+fn reparsed(c: &Customer) -> Customer {
+    use crate::pii::Sensitive;
+    let mut v = serde_json::to_value(c).unwrap();
+    for (name, field) in [("ssn", &c.ssn), ("ein", &c.ein)] {
+        if let Some(Sensitive::Clear(d)) = field {
+            v[name] = json!(d);
+        }
+    }
+    Customer::from_json(v.as_object().unwrap(), today()).unwrap()
+}
+
 fn seed() -> Map<String, Value> {
     json!({"giggleId": 1, "active": true, "customerType": "person", "ssn": "123-45-6789", "dob": "2000-01-30",
            "name": "John", "surname": "Doe", "email": "john.doe@email.com",
@@ -137,8 +149,7 @@ proptest! {
             let stored = Customer::from_json(&seed(), today()).unwrap();
             if let Ok(c) = apply_patch(&stored, m, today()) {
                 // What a PATCH accepts is a valid record: it parses again to itself.
-                let again = serde_json::to_value(&c).unwrap();
-                prop_assert_eq!(Customer::from_json(again.as_object().unwrap(), today()).unwrap(), c);
+                prop_assert_eq!(reparsed(&c), c);
             }
         }
     }
@@ -150,8 +161,10 @@ proptest! {
         body.insert("giggleId".into(), json!(id));
         body["address"]["zip"] = json!(zip);
         let c = Customer::from_json(&body, today()).unwrap();
+        // ssn and ein are never serialised with the record (the store seals them apart).
         let stored = serde_json::to_value(&c).unwrap();
-        prop_assert_eq!(Customer::from_json(stored.as_object().unwrap(), today()).unwrap(), c);
+        prop_assert!(stored.get("ssn").is_none() && stored.get("ein").is_none());
+        prop_assert_eq!(reparsed(&c), c);
     }
 
     #[test]

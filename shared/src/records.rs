@@ -125,7 +125,7 @@ fn parse_value(kind: Kind, raw: &str) -> Result<FieldValue, &'static str> {
     match kind {
         Kind::Id | Kind::Count => {
             let min = if kind == Kind::Id { 1 } else { 0 };
-            match serde_json::from_str::<serde_json::Value>(raw)
+            match validate::parse_json(raw)
                 .ok()
                 .and_then(|v| validate::json_integer(&v))
             {

@@ -1,7 +1,6 @@
 //! The DynamoDB store: table names, the client (built once per cold start), the few reads and
 //! writes the operations need, and the translation of SDK failures into 503 or 500.
 
-use crate::customer::{Customer, GiggleId};
 use crate::error::ApiError;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -16,16 +15,20 @@ pub struct Tables {
     pub api_keys: String,
     pub loans: String,
     pub pay_dates: String,
+    pub idempotency: String,
+    pub audit: String,
 }
 
 impl Tables {
     /// Each table's environment variable, with the logical id of its definition in
     /// `infra/template.yaml`.
-    pub const DEFINITIONS: [(&'static str, &'static str); 4] = [
+    pub const DEFINITIONS: [(&'static str, &'static str); 6] = [
         ("CUSTOMERS_TABLE", "CustomersTable"),
         ("API_KEYS_TABLE", "ApiKeysTable"),
         ("LOANS_TABLE", "LoansTable"),
         ("PAY_DATES_TABLE", "PayDatesTable"),
+        ("IDEMPOTENCY_TABLE", "IdempotencyTable"),
+        ("AUDIT_TABLE", "AuditTable"),
     ];
 
     pub fn from_env() -> Result<Self, String> {
@@ -37,6 +40,8 @@ impl Tables {
             api_keys: var("API_KEYS_TABLE")?,
             loans: var("LOANS_TABLE").unwrap_or_else(|_| "loans".into()),
             pay_dates: var("PAY_DATES_TABLE").unwrap_or_else(|_| "pay-dates".into()),
+            idempotency: var("IDEMPOTENCY_TABLE").unwrap_or_else(|_| "idempotency".into()),
+            audit: var("AUDIT_TABLE").unwrap_or_else(|_| "audit".into()),
         })
     }
 
@@ -47,6 +52,8 @@ impl Tables {
             api_keys: format!("{prefix}api-keys"),
             loans: format!("{prefix}loans"),
             pay_dates: format!("{prefix}pay-dates"),
+            idempotency: format!("{prefix}idempotency"),
+            audit: format!("{prefix}audit"),
         }
     }
 
@@ -57,7 +64,40 @@ impl Tables {
             "ApiKeysTable" => Some(&self.api_keys),
             "LoansTable" => Some(&self.loans),
             "PayDatesTable" => Some(&self.pay_dates),
+            "IdempotencyTable" => Some(&self.idempotency),
+            "AuditTable" => Some(&self.audit),
             _ => None,
+        }
+    }
+}
+
+/// The keys' settings, and what a container keeps of them once fetched: the data key of the
+/// PII key, the MAC secret, and recent API-key lookups. All are fetched lazily, never in init.
+#[derive(Default)]
+pub struct Keys {
+    /// `PII_KEY_ID`: the KMS key that wraps the data keys of SSNs and EINs.
+    pub pii_key_id: Option<String>,
+    /// `MAC_SECRET_ID`: the Secrets Manager secret holding the deployment's MAC key.
+    pub mac_secret_id: Option<String>,
+    pub(crate) data_key: tokio::sync::OnceCell<std::sync::Arc<crate::pii::DataKey>>,
+    pub(crate) mac: tokio::sync::OnceCell<std::sync::Arc<crate::secrets::MacKey>>,
+    pub(crate) api_keys: crate::auth::KeyCache,
+}
+
+impl Keys {
+    pub fn from_env() -> Keys {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        // API_KEY_CACHE_SECONDS shortens the key cache (0 turns it off); it is never longer
+        // than a minute.
+        let cache = var("API_KEY_CACHE_SECONDS")
+            .and_then(|v| v.parse().ok())
+            .map(Duration::from_secs)
+            .unwrap_or(crate::auth::MAX_KEY_CACHE);
+        Keys {
+            pii_key_id: var("PII_KEY_ID"),
+            mac_secret_id: var("MAC_SECRET_ID"),
+            api_keys: crate::auth::KeyCache::new(cache),
+            ..Keys::default()
         }
     }
 }
@@ -65,7 +105,10 @@ impl Tables {
 #[derive(Clone)]
 pub struct Store {
     pub client: Client,
+    pub kms: aws_sdk_kms::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
     pub tables: Tables,
+    pub keys: std::sync::Arc<Keys>,
 }
 
 /// The SDK configuration every binary uses: region and credentials from the standard chain,
@@ -88,15 +131,43 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 }
 
 impl Store {
-    pub fn new(client: Client, tables: Tables) -> Self {
-        Store { client, tables }
+    /// The clients of DynamoDB, KMS and Secrets Manager (building them does no I/O), and the
+    /// keys' settings from the environment.
+    pub fn from_config(config: &aws_config::SdkConfig, tables: Tables) -> Self {
+        Store {
+            client: Client::new(config),
+            kms: aws_sdk_kms::Client::new(config),
+            secrets: aws_sdk_secretsmanager::Client::new(config),
+            tables,
+            keys: std::sync::Arc::new(Keys::from_env()),
+        }
+    }
+
+    /// The same services over other tables (the tests break a store this way).
+    pub fn with_tables(&self, tables: Tables) -> Self {
+        Store {
+            tables,
+            keys: std::sync::Arc::new(Keys::from_env()),
+            ..self.clone()
+        }
+    }
+
+    /// The same store with an API-key cache of this length (the tests turn it off or shorten it).
+    pub fn with_key_cache(&self, ttl: Duration) -> Self {
+        let keys = Keys::from_env();
+        Store {
+            keys: std::sync::Arc::new(Keys {
+                api_keys: crate::auth::KeyCache::new(ttl),
+                ..keys
+            }),
+            ..self.clone()
+        }
     }
 
     /// Built once per cold start, in `main`.
     pub async fn from_env() -> Result<Self, String> {
         let tables = Tables::from_env()?;
-        let client = Client::new(&sdk_config().await);
-        Ok(Store { client, tables })
+        Ok(Store::from_config(&sdk_config().await, tables))
     }
 }
 
@@ -169,82 +240,22 @@ pub async fn query_items(
     }
 }
 
-/// A stored customer with the bookkeeping that is not part of the record.
-#[derive(Debug, Clone)]
-pub struct StoredCustomer {
-    pub customer: Customer,
-    /// Bumped by every write; the `ETag` and the optimistic-concurrency guard.
-    pub version: u64,
-    /// A hash of the create request that made the record: a retry of that very request answers
-    /// 200 again instead of 409.
-    pub create_fingerprint: String,
-    /// When the record was first created (RFC 3339, UTC).
-    pub created_at: String,
-}
-
-const VERSION: &str = "version";
-const FINGERPRINT: &str = "createFingerprint";
-const UPDATED_AT: &str = "updatedAt";
-const CREATED_AT: &str = "createdAt";
-
-fn key(id: GiggleId) -> HashMap<String, AttributeValue> {
-    HashMap::from([("giggleId".to_string(), AttributeValue::N(id.to_string()))])
-}
-
 pub fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-impl StoredCustomer {
-    fn to_item(&self) -> Result<HashMap<String, AttributeValue>, ApiError> {
-        let mut item: HashMap<String, AttributeValue> = serde_dynamo::to_item(&self.customer)
-            .map_err(|e| ApiError::Internal(format!("customer to item: {e}")))?;
-        item.insert(VERSION.into(), AttributeValue::N(self.version.to_string()));
-        item.insert(
-            FINGERPRINT.into(),
-            AttributeValue::S(self.create_fingerprint.clone()),
-        );
-        item.insert(
-            CREATED_AT.into(),
-            AttributeValue::S(self.created_at.clone()),
-        );
-        item.insert(UPDATED_AT.into(), AttributeValue::S(now_rfc3339()));
-        Ok(item)
-    }
-
-    fn from_item(mut item: HashMap<String, AttributeValue>) -> Result<Self, ApiError> {
-        let version = match item.remove(VERSION) {
-            Some(AttributeValue::N(n)) => n.parse().unwrap_or(0),
-            _ => 0,
-        };
-        let create_fingerprint = match item.remove(FINGERPRINT) {
-            Some(AttributeValue::S(s)) => s,
-            _ => String::new(),
-        };
-        let created_at = match item.remove(CREATED_AT) {
-            Some(AttributeValue::S(s)) => s,
-            _ => String::new(),
-        };
-        item.remove(UPDATED_AT);
-        let customer: Customer = serde_dynamo::from_item(item)
-            .map_err(|e| ApiError::Internal(format!("item to customer: {e}")))?;
-        Ok(StoredCustomer {
-            customer,
-            version,
-            create_fingerprint,
-            created_at,
-        })
-    }
-}
-
 /// What a conditional write found.
+#[derive(Debug, PartialEq, Eq)]
 pub enum Written {
     Done,
     /// The condition failed: someone else wrote (or created, or deleted) first.
     ConditionFailed,
+    /// Another transaction held the item at that moment: try again on a fresh read.
+    Contended,
 }
 
-fn conditional<E, R>(
+/// A conditional single-item write's outcome.
+pub fn conditional<E, R>(
     result: Result<E, SdkError<impl ProvideErrorMetadata + std::error::Error + 'static, R>>,
 ) -> Result<Written, ApiError>
 where
@@ -259,76 +270,52 @@ where
     }
 }
 
-impl Store {
-    /// A strongly consistent read: a write acknowledged a moment ago is always seen.
-    pub async fn get_customer(&self, id: GiggleId) -> Result<Option<StoredCustomer>, ApiError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.tables.customers)
-            .set_key(Some(key(id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(store_error)?;
-        out.item.map(StoredCustomer::from_item).transpose()
+/// A transaction's outcome, judged by its first item (the record it changes): its condition
+/// failing is [`Written::ConditionFailed`]; a condition failing on any other item (an audit
+/// entry that already exists) is a bug, a 500.
+pub fn transacted<R>(
+    result: Result<
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput,
+        SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>,
+    >,
+) -> Result<Written, ApiError>
+where
+    R: std::fmt::Debug,
+{
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    let err = match result {
+        Ok(_) => return Ok(Written::Done),
+        Err(e) => e,
+    };
+    if let Some(TransactWriteItemsError::TransactionCanceledException(c)) = err.as_service_error()
+    {
+        let codes: Vec<&str> = c
+            .cancellation_reasons()
+            .iter()
+            .map(|r| r.code().unwrap_or("None"))
+            .collect();
+        if codes.first() == Some(&"ConditionalCheckFailed") {
+            return Ok(Written::ConditionFailed);
+        }
+        if codes.iter().any(|c| *c == "TransactionConflict") {
+            return Ok(Written::Contended);
+        }
+        if codes.iter().any(|c| *c == "ConditionalCheckFailed") {
+            return Err(ApiError::Internal(format!(
+                "a transaction's secondary condition failed: {codes:?}"
+            )));
+        }
+        if codes
+            .iter()
+            .any(|c| matches!(*c, "ThrottlingError" | "ProvisionedThroughputExceeded"))
+        {
+            return Err(ApiError::StoreUnavailable(format!(
+                "transaction throttled: {codes:?}"
+            )));
+        }
     }
-
-    /// Creates the record only if the id is free: one conditional write, so that concurrent
-    /// creates of one id cannot both succeed.
-    pub async fn insert_customer(&self, record: &StoredCustomer) -> Result<Written, ApiError> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.tables.customers)
-            .set_item(Some(record.to_item()?))
-            .condition_expression("attribute_not_exists(giggleId)")
-            .send()
-            .await;
-        conditional(result)
+    if err.code() == Some("TransactionConflictException") {
+        return Ok(Written::Contended);
     }
-
-    /// Replaces the record only if it is still at `expected_version`.
-    pub async fn replace_customer(
-        &self,
-        record: &StoredCustomer,
-        expected_version: u64,
-    ) -> Result<Written, ApiError> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.tables.customers)
-            .set_item(Some(record.to_item()?))
-            .condition_expression("#v = :expected")
-            .expression_attribute_names("#v", VERSION)
-            .expression_attribute_values(
-                ":expected",
-                AttributeValue::N(expected_version.to_string()),
-            )
-            .send()
-            .await;
-        conditional(result)
-    }
-
-    /// Deletes the record only if it is still at `expected_version`.
-    pub async fn delete_customer(
-        &self,
-        id: GiggleId,
-        expected_version: u64,
-    ) -> Result<Written, ApiError> {
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.tables.customers)
-            .set_key(Some(key(id)))
-            .condition_expression("#v = :expected")
-            .expression_attribute_names("#v", VERSION)
-            .expression_attribute_values(
-                ":expected",
-                AttributeValue::N(expected_version.to_string()),
-            )
-            .send()
-            .await;
-        conditional(result)
-    }
+    Err(store_error(err))
 }

@@ -9,14 +9,99 @@ pub const MAX_SAFE_INTEGER: u64 = 9_007_199_254_740_991;
 
 /// A JSON number that is a whole number from 0 to 2^53-1. JSON has one number type, so `7`,
 /// `7.0` and `7e0` are the same integer (as JSON Schema's `integer` says); `7.5`, a negative or
-/// a larger number is not.
+/// a larger number is not. The value must come from [`parse_json`], which judges a number by its
+/// text: `9007199254740990.5` is not an integer although its nearest f64 is.
 pub fn json_integer(value: &serde_json::Value) -> Option<u64> {
-    let n = value.as_number()?;
-    if let Some(u) = n.as_u64() {
-        return (u <= MAX_SAFE_INTEGER).then_some(u);
+    value
+        .as_number()?
+        .as_u64()
+        .filter(|u| *u <= MAX_SAFE_INTEGER)
+}
+
+/// Parses JSON text, judging every number by its text rather than by its f64: a number written
+/// with a fraction or an exponent that is exactly an integer (`77.0`, `7e2`, `7.00E+2`) becomes
+/// that integer; any other keeps its f64 and is never taken for an integer. Syntax errors are
+/// reported at their place in the text as sent.
+pub fn parse_json(text: &str) -> Result<serde_json::Value, serde_json::Error> {
+    let value: serde_json::Value = serde_json::from_str(text)?;
+    match exact_integers(text) {
+        std::borrow::Cow::Borrowed(_) => Ok(value),
+        std::borrow::Cow::Owned(rewritten) => serde_json::from_str(&rewritten),
     }
-    let f = n.as_f64()?;
-    (f.fract() == 0.0 && (0.0..=MAX_SAFE_INTEGER as f64).contains(&f)).then_some(f as u64)
+}
+
+/// The exact integer a number token (`-?int(.frac)?([eE][+-]?exp)?`) stands for, in plain
+/// digits, if it is one and has at most 20 digits.
+fn integer_text(token: &str) -> Option<String> {
+    let (negative, body) = match token.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, token),
+    };
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], body[i + 1..].parse::<i64>().ok()?),
+        None => (body, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let mut digits: String = format!("{int}{frac}");
+    let mut exponent = exponent.checked_sub(frac.len() as i64)?;
+    while exponent < 0 && digits.ends_with('0') {
+        digits.pop();
+        exponent += 1;
+    }
+    let digits = digits.trim_start_matches('0');
+    if digits.is_empty() {
+        return Some("0".into());
+    }
+    if exponent < 0 || digits.len() as i64 + exponent > 20 {
+        return None;
+    }
+    let sign = if negative { "-" } else { "" };
+    Some(format!("{sign}{digits}{}", "0".repeat(exponent as usize)))
+}
+
+/// `text` with every number token that has a fraction or an exponent and is exactly an integer
+/// rewritten as plain digits; strings are skipped.
+fn exact_integers(text: &str) -> std::borrow::Cow<'_, str> {
+    let b = text.as_bytes();
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                i += 1;
+                while i < b.len() && matches!(b[i], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
+                {
+                    i += 1;
+                }
+                let token = &text[start..i];
+                if token.bytes().any(|c| matches!(c, b'.' | b'e' | b'E')) {
+                    if let Some(int) = integer_text(token) {
+                        let o = out.get_or_insert_with(String::new);
+                        o.push_str(&text[copied..start]);
+                        o.push_str(&int);
+                        copied = i;
+                    }
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    match out {
+        None => std::borrow::Cow::Borrowed(text),
+        Some(mut o) => {
+            o.push_str(&text[copied.min(text.len())..]);
+            std::borrow::Cow::Owned(o)
+        }
+    }
 }
 
 /// An id written in a URL path: digits only (no sign, no exponent), 1 to 2^53-1.
@@ -271,11 +356,19 @@ mod tests {
     #[test]
     fn integers_are_json_integers() {
         assert_eq!(json_integer(&json!(7)), Some(7));
-        assert_eq!(json_integer(&serde_json::from_str("7.0").unwrap()), Some(7));
+        assert_eq!(json_integer(&parse_json("7.0").unwrap()), Some(7));
+        assert_eq!(json_integer(&parse_json("7e2").unwrap()), Some(700));
+        assert_eq!(json_integer(&parse_json("7.00E+2").unwrap()), Some(700));
+        assert_eq!(json_integer(&parse_json("70e-1").unwrap()), Some(7));
+        assert_eq!(json_integer(&parse_json("0.0").unwrap()), Some(0));
         assert_eq!(
-            json_integer(&serde_json::from_str("7e2").unwrap()),
-            Some(700)
+            parse_json(r#"{"a": "7.0", "b": [7.0, 7.5], "c": -2.0}"#).unwrap(),
+            json!({"a": "7.0", "b": [7, 7.5], "c": -2})
         );
+        // Judged by its text: the nearest f64 of this one is an integer, the number is not.
+        for bad in ["9007199254740990.5", "9007199254740991.0000001", "1e-400"] {
+            assert_eq!(json_integer(&parse_json(bad).unwrap()), None, "{bad}");
+        }
         assert_eq!(
             json_integer(&json!(9007199254740991u64)),
             Some(9007199254740991)
@@ -290,14 +383,10 @@ mod tests {
             "true",
             "null",
         ] {
-            assert_eq!(
-                json_integer(&serde_json::from_str(bad).unwrap()),
-                None,
-                "{bad}"
-            );
+            assert_eq!(json_integer(&parse_json(bad).unwrap()), None, "{bad}");
         }
         assert_eq!(
-            ssn(&serde_json::from_str("671663289.0").unwrap()).unwrap(),
+            ssn(&parse_json("671663289.0").unwrap()).unwrap(),
             "671663289"
         );
     }

@@ -38,10 +38,7 @@ fn peak_rss_kib() -> u64 {
 
 async fn store_from_env() -> Store {
     let prefix = std::env::var("BENCH_PREFIX").expect("BENCH_PREFIX");
-    Store::new(
-        aws_sdk_dynamodb::Client::new(&sdk_config().await),
-        Tables::with_prefix(&prefix),
-    )
+    Store::from_config(&sdk_config().await, Tables::with_prefix(&prefix))
 }
 
 /// Child mode "raw": read the whole day from the index, every item.

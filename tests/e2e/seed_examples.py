@@ -70,8 +70,9 @@ body = response.json() if response.status_code == 200 else {}
 data = body.get("customerData", {})
 check("get returns the customer", response.status_code == 200 and data.get("giggleId") == 89043762, response.text)
 check("get never returns the ssn", "ssn" not in data and '"ssn"' not in response.text, response.text)
-check("get returns phone as 10 digits and ein as a string",
-      data.get("phone", {}).get("number") == "1234567890" and data.get("ein") == "123456789", response.text)
+check("get returns phone as 10 digits, and the last four digits of the ein, never the ein",
+      data.get("phone", {}).get("number") == "1234567890" and data.get("einLast4") == "6789"
+      and "ein" not in data, response.text)
 check("get sends an ETag", response.headers.get("etag") == '"1"', dict(response.headers))
 
 # The seed's update example (every field optional; giggleId unchanged).

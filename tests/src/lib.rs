@@ -59,12 +59,14 @@ impl TestApp {
     /// Fresh tables under a unique prefix, and one registered key.
     pub async fn new() -> TestApp {
         require_local_env();
-        let client = aws_sdk_dynamodb::Client::new(&sdk_config().await);
         let tables = Tables::with_prefix(&unique_prefix());
-        shared::tables::create_all(&client, TEMPLATE, &tables)
+        // No API-key cache: a key revoked by a test answers 401 at once (the cache has tests
+        // of its own).
+        let store = Store::from_config(&sdk_config().await, tables)
+            .with_key_cache(std::time::Duration::ZERO);
+        shared::tables::create_all(&store.client, TEMPLATE, &store.tables)
             .await
             .expect("tables are created in DynamoDB Local");
-        let store = Store::new(client, tables);
         let key = shared::auth::generate_key().0;
         store
             .register_key(&key, "tests")

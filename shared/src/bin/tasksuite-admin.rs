@@ -1,8 +1,12 @@
 //! The operator's tool: tables and API keys, against the DynamoDB the environment points at
 //! (`AWS_ENDPOINT_URL_DYNAMODB` for DynamoDB Local, the normal AWS chain for a deployed stack).
-//! Table names come from `CUSTOMERS_TABLE`, `API_KEYS_TABLE`, `LOANS_TABLE`, `PAY_DATES_TABLE`.
+//! Table names come from `CUSTOMERS_TABLE`, `API_KEYS_TABLE`, `LOANS_TABLE`, `PAY_DATES_TABLE`,
+//! `IDEMPOTENCY_TABLE` and `AUDIT_TABLE`; `reveal-ssn` decrypts with the KMS key `PII_KEY_ID`.
 
 use shared::store::{sdk_config, Store, Tables};
+use shared::audit::{Actor, AuditEntry, Operation};
+use shared::customer::GiggleId;
+use shared::pii::{Field, Sensitive};
 use shared::{auth, demo, import};
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
@@ -24,7 +28,13 @@ const USAGE: &str = "usage:
       Running a file twice changes nothing
   tasksuite-admin load-demo [--dir .local/demo]
       a few customers, their loans and weekly pay dates around today (mixed states), written
-      as JSON Lines into the folder and imported like any other file";
+      as JSON Lines into the folder and imported like any other file
+  tasksuite-admin audit GIGGLEID
+      the customer's audit trail, newest first: when, operation, key id, request id and the
+      names of the fields changed
+  tasksuite-admin reveal-ssn GIGGLEID
+      prints the customer's SSN. Needs kms:Decrypt on the PII key (PII_KEY_ID) in your own
+      credentials (no function has it); writes an audit entry before it shows anything";
 
 fn flag(args: &[String], name: &str) -> Option<String> {
     args.iter()
@@ -52,8 +62,8 @@ async fn run(args: &[String]) -> Result<(), String> {
         return Ok(());
     }
     let tables = Tables::from_env()?;
-    let client = aws_sdk_dynamodb::Client::new(&sdk_config().await);
-    let store = Store::new(client.clone(), tables.clone());
+    let store = Store::from_config(&sdk_config().await, tables.clone());
+    let client = store.client.clone();
     let fail = |e: shared::ApiError| match e {
         shared::ApiError::StoreUnavailable(d) | shared::ApiError::Internal(d) => d,
         other => other.to_string(),
@@ -120,9 +130,64 @@ async fn run(args: &[String]) -> Result<(), String> {
             let dir = flag(args, "--dir").unwrap_or_else(|| ".local/demo".into());
             demo::load(&store, std::path::Path::new(&dir)).await?;
         }
+        "audit" => {
+            let id = giggle_id_arg(args)?;
+            println!(
+                "{:<26} {:<11} {:<14} {:<40} changed fields",
+                "at", "operation", "key id", "request id"
+            );
+            for e in store.audit_trail(id).await.map_err(fail)? {
+                println!(
+                    "{:<26} {:<11} {:<14} {:<40} {}",
+                    e.at,
+                    e.operation,
+                    e.key_id,
+                    e.request_id,
+                    e.changed_fields.join(",")
+                );
+            }
+        }
+        "reveal-ssn" => {
+            let id = giggle_id_arg(args)?;
+            let stored = store
+                .get_customer(id)
+                .await
+                .map_err(fail)?
+                .ok_or(format!("Giggle ID {id} not found"))?;
+            let ssn = stored
+                .customer
+                .ssn
+                .ok_or(format!("Giggle ID {id} has no SSN"))?;
+            // The entry is written first: no SSN is shown without its trace.
+            let actor = Actor::operator("reveal-ssn");
+            store
+                .append_audit(&AuditEntry::new(
+                    id,
+                    &actor,
+                    Operation::RevealSsn,
+                    vec!["ssn".into()],
+                ))
+                .await
+                .map_err(fail)?;
+            let digits = match ssn {
+                Sensitive::Clear(d) => d,
+                Sensitive::Sealed { sealed, .. } => store
+                    .unseal(id, Field::Ssn, &sealed)
+                    .await
+                    .map_err(fail)?,
+            };
+            println!("{}-{}-{}", &digits[..3], &digits[3..5], &digits[5..]);
+        }
         other => return Err(format!("unknown command '{other}'\n{USAGE}")),
     }
     Ok(())
+}
+
+fn giggle_id_arg(args: &[String]) -> Result<GiggleId, String> {
+    let raw = args
+        .get(1)
+        .ok_or(format!("{} needs a giggleId\n{USAGE}", args[0]))?;
+    GiggleId::from_path(raw).map_err(|e| e.to_string())
 }
 
 /// Imports one file, with a progress bar on a terminal, and fails if any line was rejected.

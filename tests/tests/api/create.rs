@@ -156,13 +156,15 @@ async fn accepted_writings_are_normalised() {
     let app = TestApp::new().await;
     let mut body = customer(42);
     body["ssn"] = "023-45-6789".into();
-    body["ein"] = "12-3456789".into();
+    body["ein"] = "12-3456780".into();
     body["phone"]["number"] = "+1 (512) 555-0100".into();
     body.as_object_mut().unwrap().remove("accessUserName");
     body["address"]["zip"] = "78701-1234".into();
     assert_eq!(app.create(&body).await.status, 200);
     let c = app.get(42).await.json()["customerData"].clone();
-    assert_eq!(c["ein"], "123456789");
+    // No function can decrypt an EIN: GET shows its last four digits, as for the SSN.
+    assert!(c.get("ein").is_none());
+    assert_eq!(c["einLast4"], "6780");
     assert_eq!(c["phone"]["number"], "5125550100");
     assert_eq!(c["accessUserName"], "john_doe");
     assert_eq!(c["ssnLast4"], "6789");
@@ -170,10 +172,10 @@ async fn accepted_writings_are_normalised() {
 
     let mut padded = customer(43);
     padded["ssn"] = json!(23456789);
-    padded["ein"] = json!(3456789);
+    padded["ein"] = json!(3456780);
     assert_eq!(app.create(&padded).await.status, 200);
     let c = app.get(43).await.json()["customerData"].clone();
-    assert_eq!(c["ein"], "003456789");
+    assert_eq!(c["einLast4"], "6780");
     assert_eq!(c["ssnLast4"], "6789");
 
     let mut company = customer(44);
@@ -242,15 +244,21 @@ async fn a_taken_giggle_id_is_409_and_the_stored_record_is_untouched() {
     assert_eq!(before.headers["etag"], after.headers["etag"]);
 }
 
+/// A create never compares bodies: an identical repeat is the same 409 as any other create of
+/// a taken id, byte for byte, so that 200-or-409 can never confirm a guessed SSN.
 #[tokio::test]
-async fn a_repeat_of_the_same_create_is_200_and_writes_nothing() {
+async fn an_identical_repeat_of_a_create_is_the_same_409_as_any_other() {
     let app = TestApp::new().await;
-    let first = app.create(&customer(600)).await;
+    assert_eq!(app.create(&customer(600)).await.status, 200);
     let etag = app.get(600).await.headers["etag"].clone();
-    let again = app.create(&customer(600)).await;
-    assert_eq!(again.status, 200);
-    assert_eq!(first.body, again.body);
-    assert_eq!(app.get(600).await.headers["etag"], etag, "the retry wrote");
+    let identical = app.create(&customer(600)).await;
+    let mut guess = customer(600);
+    guess["ssn"] = "321-54-9875".into();
+    let other = app.create(&guess).await;
+    assert_eq!(identical.assert_error(409), "Giggle ID 600 already exists.");
+    assert_eq!(identical.status, other.status);
+    assert_eq!(identical.body, other.body);
+    assert_eq!(app.get(600).await.headers["etag"], etag, "a repeat wrote");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -276,14 +284,15 @@ async fn eight_concurrent_creates_of_one_id_give_exactly_one_200() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_retries_of_one_create_all_succeed_and_write_once() {
+async fn concurrent_identical_creates_write_once_and_the_rest_are_409() {
     let app = TestApp::new().await;
     let calls = (0..8).map(|_| {
         let app = &app;
         async move { app.create(&customer(800)).await.status }
     });
     let statuses = futures::future::join_all(calls).await;
-    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 7, "{statuses:?}");
     assert_eq!(app.get(800).await.headers["etag"], "\"1\"");
 }
 

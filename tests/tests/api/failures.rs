@@ -6,7 +6,10 @@ async fn store_at(endpoint: &str, tables: Tables) -> Store {
     let conf = aws_sdk_dynamodb::config::Builder::from(&sdk_config().await)
         .endpoint_url(endpoint)
         .build();
-    Store::new(aws_sdk_dynamodb::Client::from_conf(conf), tables)
+    Store {
+        client: aws_sdk_dynamodb::Client::from_conf(conf),
+        ..Store::from_config(&sdk_config().await, tables).with_key_cache(Default::default())
+    }
 }
 
 /// A port on this machine where nothing listens.
@@ -85,10 +88,7 @@ async fn a_store_that_keeps_throttling_is_503() {
 #[tokio::test]
 async fn an_unexpected_failure_is_500_without_internals() {
     let app = TestApp::new().await;
-    let broken = app.with_store(Store::new(
-        app.store.client.clone(),
-        Tables::with_prefix("missing-"),
-    ));
+    let broken = app.with_store(app.store.with_tables(Tables::with_prefix("missing-")));
     let r = broken.get(1).await;
     let d = r.assert_error(500);
     assert!(d.contains("Request id"));

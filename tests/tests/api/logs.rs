@@ -37,10 +37,10 @@ async fn logs_are_json_lines_without_ssn_or_key() {
         .header("Authorization", "Bearer wrong-key-123")
         .send()
         .await;
-    let broken = app.with_store(shared::Store::new(
-        app.store.client.clone(),
-        shared::store::Tables::with_prefix("gone-"),
-    ));
+    let broken = app.with_store(
+        app.store
+            .with_tables(shared::store::Tables::with_prefix("gone-")),
+    );
     broken.get(50).await;
     app.delete(50).await;
 

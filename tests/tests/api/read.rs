@@ -39,7 +39,8 @@ async fn get_returns_the_seed_fields_and_never_the_ssn() {
         json!({"number": "1234567890", "type": "mobile", "carrierVerified": true, "carrierName": "AT&T"})
     );
     assert_eq!(c["dob"], "2000-01-30");
-    assert_eq!(c["ein"], "123456789");
+    assert!(c.get("ein").is_none(), "no function can decrypt an EIN");
+    assert_eq!(c["einLast4"], "6789");
     assert_eq!(c["email"], "john.doe@email.com");
     assert_eq!(c["accessUserName"], "john_doe");
     assert_eq!(c["ssnLast4"], "6789");
