@@ -228,9 +228,10 @@ impl Store {
             .scan_index_forward(false)
             .consistent_read(true);
         crate::store::query_items(query, None, |item| {
-            entries.push(AuditEntry::from_item(item).ok_or_else(|| {
-                ApiError::Internal("an audit entry is malformed".into())
-            })?);
+            entries.push(
+                AuditEntry::from_item(item)
+                    .ok_or_else(|| ApiError::Internal("an audit entry is malformed".into()))?,
+            );
             Ok(crate::store::Next::More)
         })
         .await?;
@@ -279,7 +280,10 @@ mod tests {
             changed_fields(Some(&a), Some(&b), &["ssn"]),
             ["email", "ssn"]
         );
-        assert_eq!(changed_fields(Some(&a), Some(&a), &[]), Vec::<String>::new());
+        assert_eq!(
+            changed_fields(Some(&a), Some(&a), &[]),
+            Vec::<String>::new()
+        );
         assert_eq!(changed_fields(Some(&a), None, &[]), created);
     }
 }

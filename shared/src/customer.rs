@@ -552,7 +552,10 @@ impl<'a> CustomerView<'a> {
     /// Fails only for a stored record damaged outside the API (a 500; the value is not logged).
     pub fn new(c: &'a Customer, today: NaiveDate) -> Result<Self, ApiError> {
         let dob = c.dob_date().ok_or_else(|| {
-            ApiError::Internal(format!("stored customer {} has a malformed dob", c.giggle_id))
+            ApiError::Internal(format!(
+                "stored customer {} has a malformed dob",
+                c.giggle_id
+            ))
         })?;
         Ok(CustomerView {
             giggle_id: c.giggle_id,

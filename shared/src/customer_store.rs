@@ -57,7 +57,10 @@ impl StoredCustomer {
                 None => {}
                 Some(Sensitive::Sealed { last4, sealed }) => {
                     item.insert(attribute.to_string(), sealed.to_attribute());
-                    item.insert(last4_attribute.to_string(), AttributeValue::S(last4.clone()));
+                    item.insert(
+                        last4_attribute.to_string(),
+                        AttributeValue::S(last4.clone()),
+                    );
                 }
                 Some(Sensitive::Clear(_)) => {
                     return Err(ApiError::Internal(format!(
@@ -155,7 +158,10 @@ impl Store {
         transacted(result)
     }
 
-    fn put(&self, record: &StoredCustomer) -> Result<aws_sdk_dynamodb::types::builders::PutBuilder, ApiError> {
+    fn put(
+        &self,
+        record: &StoredCustomer,
+    ) -> Result<aws_sdk_dynamodb::types::builders::PutBuilder, ApiError> {
         Ok(Put::builder()
             .table_name(&self.tables.customers)
             .set_item(Some(record.to_item()?)))

@@ -178,7 +178,10 @@ pub async fn update(
             version: stored.version + 1,
             ..stored.clone()
         };
-        match store.replace_customer(&next, stored.version, &audit).await? {
+        match store
+            .replace_customer(&next, stored.version, &audit)
+            .await?
+        {
             Written::Done => {
                 return Ok((
                     success_body("Customer Successfully Updated", id),

@@ -39,7 +39,12 @@ fn deadline_ms(req: &Request) -> u64 {
 
 /// Serves one request: `op` runs only for an allowed method and a valid key, and (with an
 /// `Idempotency-Key`) only if the key does not already hold an answer.
-pub async fn serve<F, Fut>(store: &Store, req: &Request, endpoint: Endpoint, op: F) -> Response<Body>
+pub async fn serve<F, Fut>(
+    store: &Store,
+    req: &Request,
+    endpoint: Endpoint,
+    op: F,
+) -> Response<Body>
 where
     F: FnOnce(Actor) -> Fut,
     Fut: Future<Output = Result<Reply, ApiError>>,

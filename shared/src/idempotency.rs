@@ -165,7 +165,9 @@ impl Store {
                 .expression_attribute_values(":now", AttributeValue::N((now / 1000).to_string()))
                 .expression_attribute_values(":nowms", AttributeValue::N(now.to_string()))
                 .expression_attribute_values(":inprogress", AttributeValue::S(IN_PROGRESS.into()))
-                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
                 .send()
                 .await;
             let err = match result {
@@ -179,16 +181,17 @@ impl Store {
             let existing = match existing {
                 Some(item) => Some(item),
                 // An emulator that does not return the old item: read it.
-                None => self
-                    .client
-                    .get_item()
-                    .table_name(&self.tables.idempotency)
-                    .key("id", AttributeValue::S(id.clone()))
-                    .consistent_read(true)
-                    .send()
-                    .await
-                    .map_err(store_error)?
-                    .item,
+                None => {
+                    self.client
+                        .get_item()
+                        .table_name(&self.tables.idempotency)
+                        .key("id", AttributeValue::S(id.clone()))
+                        .consistent_read(true)
+                        .send()
+                        .await
+                        .map_err(store_error)?
+                        .item
+                }
             };
             match existing {
                 Some(item) => return judge(&item, mac),
@@ -261,7 +264,13 @@ mod tests {
             Some("order-42 retry")
         );
         assert!(parse_header(Some(&[b'a'; 255])).unwrap().is_some());
-        for bad in [&b""[..], &[b'a'; 256][..], b"caf\xc3\xa9", b"tab\there", b"nl\n"] {
+        for bad in [
+            &b""[..],
+            &[b'a'; 256][..],
+            b"caf\xc3\xa9",
+            b"tab\there",
+            b"nl\n",
+        ] {
             let e = parse_header(Some(bad)).unwrap_err();
             assert!(e.to_string().contains("'Idempotency-Key'"), "{e}");
         }

@@ -289,8 +289,14 @@ mod tests {
         let s = k.seal(id(1), Field::Ssn, "123456789").unwrap();
         assert!(!s.ciphertext.windows(9).any(|w| w == b"123456789"));
         assert_eq!(k.open(id(1), Field::Ssn, &s).unwrap(), "123456789");
-        assert!(k.open(id(2), Field::Ssn, &s).is_err(), "moved to another record");
-        assert!(k.open(id(1), Field::Ein, &s).is_err(), "moved to another field");
+        assert!(
+            k.open(id(2), Field::Ssn, &s).is_err(),
+            "moved to another record"
+        );
+        assert!(
+            k.open(id(1), Field::Ein, &s).is_err(),
+            "moved to another field"
+        );
         let mut altered = s.clone();
         altered.ciphertext[0] ^= 1;
         assert!(k.open(id(1), Field::Ssn, &altered).is_err());

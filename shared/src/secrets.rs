@@ -63,9 +63,11 @@ impl Store {
             .keys
             .mac
             .get_or_try_init(|| async {
-                let id = self.keys.mac_secret_id.as_deref().ok_or_else(|| {
-                    ApiError::Internal("MAC_SECRET_ID is not set".into())
-                })?;
+                let id = self
+                    .keys
+                    .mac_secret_id
+                    .as_deref()
+                    .ok_or_else(|| ApiError::Internal("MAC_SECRET_ID is not set".into()))?;
                 let out = self
                     .secrets
                     .get_secret_value()

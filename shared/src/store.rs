@@ -287,8 +287,7 @@ where
         Ok(_) => return Ok(Written::Done),
         Err(e) => e,
     };
-    if let Some(TransactWriteItemsError::TransactionCanceledException(c)) = err.as_service_error()
-    {
+    if let Some(TransactWriteItemsError::TransactionCanceledException(c)) = err.as_service_error() {
         let codes: Vec<&str> = c
             .cancellation_reasons()
             .iter()

@@ -387,3 +387,64 @@ pub fn pay_date_line(id: u64, loan_id: u64, date: &str, amount: &str, paid: &str
         r#"{{"id": {id}, "state": "{state}", "date": "{date}", "amount": {amount}, "amountOwed": {owed}, "amountPaid": {paid}, "startingCapital": 100000.00, "endingCapital": 99900.00, "loanBalance": 100000.00, "loanId": {loan_id}}}"#
     )
 }
+
+/// Every item of a table (a Scan: for the tests' checks of what is stored, never a request path).
+pub async fn scan_all(
+    store: &Store,
+    table: &str,
+) -> Vec<HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let out = store
+            .client
+            .scan()
+            .table_name(table)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .expect("scan");
+        items.extend(out.items.unwrap_or_default());
+        start = out.last_evaluated_key;
+        if start.is_none() {
+            return items;
+        }
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// What the functions log, captured: the same subscriber as in Lambda, writing here.
+#[derive(Clone, Default)]
+pub struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+    }
+}
+
+/// Installs the functions' log subscriber writing into a buffer (once per test process: nextest
+/// runs every test in a process of its own).
+pub fn capture_logs() -> Captured {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    shared::telemetry::init_with_writer(move || writer.clone());
+    captured
+}

@@ -3,10 +3,10 @@
 //! Table names come from `CUSTOMERS_TABLE`, `API_KEYS_TABLE`, `LOANS_TABLE`, `PAY_DATES_TABLE`,
 //! `IDEMPOTENCY_TABLE` and `AUDIT_TABLE`; `reveal-ssn` decrypts with the KMS key `PII_KEY_ID`.
 
-use shared::store::{sdk_config, Store, Tables};
 use shared::audit::{Actor, AuditEntry, Operation};
 use shared::customer::GiggleId;
 use shared::pii::{Field, Sensitive};
+use shared::store::{sdk_config, Store, Tables};
 use shared::{auth, demo, import};
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
@@ -171,10 +171,9 @@ async fn run(args: &[String]) -> Result<(), String> {
                 .map_err(fail)?;
             let digits = match ssn {
                 Sensitive::Clear(d) => d,
-                Sensitive::Sealed { sealed, .. } => store
-                    .unseal(id, Field::Ssn, &sealed)
-                    .await
-                    .map_err(fail)?,
+                Sensitive::Sealed { sealed, .. } => {
+                    store.unseal(id, Field::Ssn, &sealed).await.map_err(fail)?
+                }
             };
             println!("{}-{}-{}", &digits[..3], &digits[3..5], &digits[5..]);
         }

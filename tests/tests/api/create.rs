@@ -291,8 +291,16 @@ async fn concurrent_identical_creates_write_once_and_the_rest_are_409() {
         async move { app.create(&customer(800)).await.status }
     });
     let statuses = futures::future::join_all(calls).await;
-    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 7, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        7,
+        "{statuses:?}"
+    );
     assert_eq!(app.get(800).await.headers["etag"], "\"1\"");
 }
 

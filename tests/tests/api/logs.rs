@@ -1,27 +1,10 @@
-use integration_tests::{customer, TestApp};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use integration_tests::{capture_logs, customer, TestApp};
 
 /// Logs are JSON lines naming the request id, and no SSN or API key reaches them, whatever
 /// the request (good, bad, failing).
 #[tokio::test]
 async fn logs_are_json_lines_without_ssn_or_key() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    shared::telemetry::init_with_writer(move || writer.clone());
+    let captured = capture_logs();
     let app = TestApp::new().await;
     let body = customer(50); // SSN 321-54-9876
     app.create(&body).await;
@@ -44,7 +27,7 @@ async fn logs_are_json_lines_without_ssn_or_key() {
     broken.get(50).await;
     app.delete(50).await;
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     let lines: Vec<&str> = logs.lines().collect();
     assert!(
         lines.len() >= 8,
@@ -58,6 +41,12 @@ async fn logs_are_json_lines_without_ssn_or_key() {
                 .as_str()
                 .is_some_and(|s| !s.is_empty()),
             "no request id: {line}"
+        );
+        // Every request's line names the API key's id (or `none` when no key was accepted).
+        let key_id = v["fields"]["keyId"].as_str().unwrap_or_default();
+        assert!(
+            key_id == "none" || key_id == &shared::auth::hash_key(&app.key)[..12],
+            "no key id: {line}"
         );
     }
     for secret in [
