@@ -296,10 +296,10 @@ where
         if codes.first() == Some(&"ConditionalCheckFailed") {
             return Ok(Written::ConditionFailed);
         }
-        if codes.iter().any(|c| *c == "TransactionConflict") {
+        if codes.contains(&"TransactionConflict") {
             return Ok(Written::Contended);
         }
-        if codes.iter().any(|c| *c == "ConditionalCheckFailed") {
+        if codes.contains(&"ConditionalCheckFailed") {
             return Err(ApiError::Internal(format!(
                 "a transaction's secondary condition failed: {codes:?}"
             )));
