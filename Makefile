@@ -10,11 +10,12 @@ PY_TOOLS := cargo-lambda aws-sam-cli cfn-lint requests schemathesis moto[server]
 # it for run, test, bench and imports); deploy uses your own AWS environment as it is.
 LOCAL_AWS := AWS_EC2_METADATA_DISABLED=true AWS_REGION=us-east-1
 
-.PHONY: run test bench deps java validate package deploy clean help import-loans import-paydates
+.PHONY: run test bench deps java validate package deploy clean help import-loans import-paydates admin
 
 help:
 	@echo "make run    serve the whole API on http://127.0.0.1:\$${API_PORT:-9000}/webhook/v1/json"
 	@echo "make test   the whole test suite (DynamoDB Local on a free port)"
+	@echo "make admin ARGS='audit 89043762' | import-loans FILE=... | import-paydates FILE=..."
 	@echo "make validate | package | deploy [ARCH=arm64|x86_64] [GUIDED=1] | clean"
 
 run: deps
@@ -29,10 +30,15 @@ bench: deps
 
 # JSON Lines into the running local stack (or STACK=<name> for a deployed one).
 import-loans: deps
-	@infra/local/import.sh loans "$(FILE)"
+	@infra/local/admin.sh import-loans $(FILE)
 
 import-paydates: deps
-	@infra/local/import.sh paydates "$(FILE)"
+	@infra/local/admin.sh import-paydates $(FILE)
+
+# The operator's tool against the running local stack (or STACK=<name>), e.g.
+# make admin ARGS='audit 89043762', make admin ARGS='reveal-ssn 89043762', make admin ARGS=help
+admin: deps
+	@infra/local/admin.sh $(ARGS)
 
 deps: $(VENV)/.installed $(DDB_DIR)/.installed java
 
