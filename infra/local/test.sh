@@ -51,7 +51,8 @@ for op in create update delete; do
 done
 admin load-demo --dir .local/demo-test > /dev/null
 [ "$(admin reveal-ssn 89043763)" = "234-56-7890" ] || { echo "error: reveal-ssn did not give the demo SSN" >&2; exit 1; }
-admin audit 89043763 | grep -q " reveal-ssn " || { echo "error: reveal-ssn left no audit entry" >&2; exit 1; }
+admin audit 89043763 > .local/audit-reveal.out
+grep -q " reveal-ssn " .local/audit-reveal.out || { echo "error: reveal-ssn left no audit entry" >&2; exit 1; }
 echo "audit: create, update and delete entries; reveal-ssn shows the SSN and leaves its entry"
 TASKSUITE_BASE_URL="http://127.0.0.1:$API_TEST_PORT" TASKSUITE_API_KEY="$E2E_KEY" \
   "$VENV/bin/python" tests/e2e/paydate_examples.py
