@@ -186,7 +186,8 @@ pub fn loan_id(req: &Request) -> Result<u64, ApiError> {
 /// update answers with `No fields to update.`).
 pub fn patch_body(req: &Request) -> Result<Map<String, Value>, ApiError> {
     let bytes: &[u8] = req.body().as_ref();
-    if bytes.iter().all(u8::is_ascii_whitespace) {
+    // The size is judged first: 64 KiB of white space is too large, not empty.
+    if bytes.len() <= MAX_BODY_BYTES && bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());
     }
     json_object_body(req)

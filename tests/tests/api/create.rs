@@ -1,4 +1,4 @@
-use integration_tests::{customer, seed_customer, TestApp};
+use integration_tests::{customer, seed_customer, Op, TestApp};
 use serde_json::{json, Value};
 
 #[tokio::test]
@@ -334,4 +334,74 @@ async fn a_body_that_is_not_utf8_is_400() {
             .contains("not valid JSON"),
         "{body}"
     );
+}
+
+/// The 64 KiB limit to the byte: 65,536 bytes are read (padding white space after a valid
+/// body), 65,537 are `413`, on create and on PATCH; 64 KiB of white space alone is too large,
+/// not empty.
+#[tokio::test]
+async fn the_body_limit_is_65536_bytes_exactly() {
+    let app = TestApp::new().await;
+    let padded = |id: u64, len: usize| {
+        let body = customer(id).to_string();
+        format!("{body}{}", " ".repeat(len - body.len()))
+    };
+    let at_limit = padded(1, 65_536);
+    assert_eq!(at_limit.len(), 65_536);
+    assert_eq!(app.create_raw(&at_limit).await.status, 200);
+    let over = padded(2, 65_537);
+    assert_eq!(
+        app.create_raw(&over).await.assert_error(413),
+        "Request body is 65537 bytes; the limit is 65536 bytes."
+    );
+    app.get(2).await.assert_error(400);
+
+    let patch = |body: String| {
+        app.call(Op::Update, "PATCH", "/customers/1")
+            .body(&body)
+            .send()
+    };
+    let name = r#"{"name": "Jo"}"#;
+    let r = patch(format!("{name}{}", " ".repeat(65_536 - name.len()))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    patch(format!("{name}{}", " ".repeat(65_537 - name.len())))
+        .await
+        .assert_error(413);
+    patch(" ".repeat(65_537)).await.assert_error(413);
+    assert_eq!(
+        patch(" ".repeat(100)).await.assert_error(400),
+        "No fields to update."
+    );
+    assert_eq!(app.get(1).await.headers["etag"], "\"2\"");
+}
+
+/// An error names the field and the rule, never the value that was sent (it may be an SSN).
+#[tokio::test]
+async fn errors_never_repeat_the_ssn_or_ein_sent() {
+    let app = TestApp::new().await;
+    assert_eq!(app.create(&customer(3)).await.status, 200);
+    for (field, value, shown) in [
+        ("ssn", json!("666-42-1357"), ["666-42-1357", "666421357"]),
+        ("ssn", json!("987-00-4321"), ["987-00-4321", "987004321"]),
+        ("ssn", json!("98765432X"), ["98765432X", "98765432"]),
+        ("ssn", json!(9876543210u64), ["9876543210", "876543210"]),
+        ("ein", json!("98-765432"), ["98-765432", "98765432"]),
+    ] {
+        let mut body = customer(4);
+        body[field] = value.clone();
+        let r = app.create(&body).await;
+        let d = r.assert_error(400);
+        assert!(d.contains(&format!("'{field}'")), "{d}");
+        for s in shown {
+            assert!(!r.body.contains(s), "{value} echoed: {}", r.body);
+        }
+        let r = app
+            .call(Op::Update, "PATCH", "/customers/3")
+            .json(&json!({ field: value }))
+            .send()
+            .await;
+        let d = r.assert_error(400);
+        assert!(d.contains(&format!("'{field}'")), "{d}");
+        assert!(!r.body.contains(shown[0]), "{}", r.body);
+    }
 }

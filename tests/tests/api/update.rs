@@ -261,3 +261,17 @@ async fn a_bad_body_is_400_even_with_a_stale_if_match() {
         .await;
     assert!(r.assert_error(400).contains("'email'"));
 }
+
+#[tokio::test]
+async fn a_patch_with_a_query_parameter_is_400_and_writes_nothing() {
+    let app = TestApp::new().await;
+    assert_eq!(app.create(&customer(77)).await.status, 200);
+    let r = app
+        .call(Op::Update, "PATCH", "/customers/77")
+        .query("dryRun", "true")
+        .json(&json!({"name": "Q"}))
+        .send()
+        .await;
+    assert_eq!(r.assert_error(400), "Unknown query parameter 'dryRun'.");
+    assert_eq!(app.get(77).await.headers["etag"], "\"1\"");
+}
