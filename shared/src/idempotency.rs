@@ -268,6 +268,8 @@ mod tests {
             &b""[..],
             &[b'a'; 256][..],
             b"caf\xc3\xa9",
+            b"\x80abc",
+            b"del\x7f",
             b"tab\there",
             b"nl\n",
         ] {
