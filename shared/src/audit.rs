@@ -65,23 +65,6 @@ pub struct AuditEntry {
     pub changed_fields: Vec<String>,
 }
 
-/// A customer's fields in the contract's table order: the order `changedFields` lists them in.
-const FIELD_ORDER: [&str; 13] = [
-    "giggleId",
-    "active",
-    "customerType",
-    "name",
-    "surname",
-    "email",
-    "dob",
-    "ssn",
-    "ein",
-    "companyName",
-    "accessUserName",
-    "address",
-    "phone",
-];
-
 fn as_map(c: &Customer) -> Map<String, Value> {
     match serde_json::to_value(c) {
         Ok(Value::Object(m)) => m,
@@ -106,7 +89,8 @@ pub fn changed_fields(
         "ssn" => c.is_some_and(|c| c.ssn.is_some()),
         _ => c.is_some_and(|c| c.ein.is_some()),
     };
-    FIELD_ORDER
+    // In the contract's table order.
+    crate::customer::TOP_FIELDS
         .iter()
         .filter(|f| match **f {
             "ssn" | "ein" => {

@@ -95,18 +95,19 @@ pub struct Customer {
     pub phone: Option<Phone>,
 }
 
-const TOP_FIELDS: [&str; 13] = [
+/// A customer's fields, in the contract's table order.
+pub const TOP_FIELDS: [&str; 13] = [
     "giggleId",
     "active",
     "customerType",
-    "ssn",
-    "dob",
     "name",
     "surname",
-    "accessUserName",
     "email",
-    "companyName",
+    "dob",
+    "ssn",
     "ein",
+    "companyName",
+    "accessUserName",
     "address",
     "phone",
 ];
