@@ -6,6 +6,10 @@ VENV := .venv
 DDB_DIR := .local/dynamodb
 DDB_VERSION := 10.3.0
 PY_TOOLS := cargo-lambda aws-sam-cli cfn-lint requests schemathesis moto[server]==5.2.5
+# checkov (the IaC scanner of `make validate`) lives in a virtualenv of its own inside .venv: it
+# pins boto3, botocore, networkx and packaging to versions aws-sam-cli and schemathesis refuse.
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV := $(VENV)/checkov
 # The local targets never let the AWS SDK probe the EC2 metadata address (infra/local/lib.sh sets
 # it for run, test, bench and imports); deploy uses your own AWS environment as it is.
 LOCAL_AWS := AWS_EC2_METADATA_DISABLED=true AWS_REGION=us-east-1
@@ -14,14 +18,15 @@ LOCAL_AWS := AWS_EC2_METADATA_DISABLED=true AWS_REGION=us-east-1
 
 help:
 	@echo "make run    serve the whole API on http://127.0.0.1:\$${API_PORT:-9000}/webhook/v1/json"
-	@echo "make test   the whole test suite (DynamoDB Local on a free port)"
+	@echo "make test   the template's validation, then the whole test suite (DynamoDB Local on a free port)"
 	@echo "make admin ARGS='audit 89043762' | import-loans FILE=... | import-paydates FILE=..."
 	@echo "make validate | package | deploy [ARCH=arm64|x86_64] [GUIDED=1] | clean"
 
 run: deps
 	@infra/local/run.sh
 
-test: deps
+# The template's checks first: they take seconds and need no build.
+test: deps validate
 	@infra/local/test.sh
 
 # Reports figures (pay dates of a 20,000-loan day: API vs raw DynamoDB, peak memory).
@@ -58,11 +63,23 @@ $(DDB_DIR)/.installed:
 java:
 	@command -v java > /dev/null || (apt-get update && apt-get install -y openjdk-17-jre-headless)
 
+# Order-only on .venv: an edit of this Makefile reinstalls PY_TOOLS, not checkov.
+$(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION): | $(VENV)/.installed
+	test -x $(CHECKOV_VENV)/bin/python || $(VENV)/bin/python -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+	touch $@
+
 # SAM: lint the template; build it (x86_64 here: arm64's standard library cannot be installed
 # on these machines, so arm64 stays the deployment default and is built where it can be).
-validate: deps
+# checkov scans the SAM template itself (SAM resources, Globals applied; resources whose
+# Condition is false at the parameters' defaults are left out); a check that does not fit is
+# skipped at its resource in the template, with the reason, and any failure fails the target.
+validate: deps $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 	$(LOCAL_AWS) $(VENV)/bin/sam validate --lint --template infra/template.yaml
 	$(LOCAL_AWS) $(VENV)/bin/cfn-lint infra/template.yaml
+	$(CHECKOV_VENV)/bin/checkov --file infra/template.yaml --framework cloudformation \
+	  --quiet --compact --skip-download
 
 package: deps
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(LOCAL_AWS) $(VENV)/bin/sam build \
