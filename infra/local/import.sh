@@ -13,7 +13,8 @@ import sys, boto3
 outputs = boto3.client("cloudformation").describe_stacks(StackName=sys.argv[1])["Stacks"][0]["Outputs"]
 names = {o["OutputKey"]: o["OutputValue"] for o in outputs}
 for var, key in [("CUSTOMERS_TABLE", "CustomersTableName"), ("API_KEYS_TABLE", "ApiKeysTableName"),
-                 ("LOANS_TABLE", "LoansTableName"), ("PAY_DATES_TABLE", "PayDatesTableName")]:
+                 ("LOANS_TABLE", "LoansTableName"), ("PAY_DATES_TABLE", "PayDatesTableName"),
+                 ("PAY_DATE_COUNTS_TABLE", "PayDateCountsTableName")]:
     print(f"export {var}={names[key]}")
 PY
 )"

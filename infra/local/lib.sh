@@ -15,6 +15,7 @@ local_env() {
   export AWS_EC2_METADATA_DISABLED=true
   export CUSTOMERS_TABLE="${prefix}customers" API_KEYS_TABLE="${prefix}api-keys"
   export LOANS_TABLE="${prefix}loans" PAY_DATES_TABLE="${prefix}pay-dates"
+  export PAY_DATE_COUNTS_TABLE="${prefix}pay-date-counts"
 }
 
 # The same variables as a file for `cargo lambda watch --env-file`.
@@ -23,7 +24,7 @@ write_env_file() {
   : > "$file"
   for v in AWS_ENDPOINT_URL_DYNAMODB AWS_REGION AWS_DEFAULT_REGION AWS_ACCESS_KEY_ID \
            AWS_SECRET_ACCESS_KEY AWS_EC2_METADATA_DISABLED CUSTOMERS_TABLE API_KEYS_TABLE \
-           LOANS_TABLE PAY_DATES_TABLE; do
+           LOANS_TABLE PAY_DATES_TABLE PAY_DATE_COUNTS_TABLE; do
     echo "$v=${!v}" >> "$file"
   done
   echo "RUST_LOG=${RUST_LOG:-info}" >> "$file"

@@ -21,6 +21,7 @@ pub mod paydates;
 mod props;
 pub mod records;
 pub mod reference;
+pub mod secrets;
 pub mod store;
 #[cfg(feature = "admin")]
 pub mod tables;

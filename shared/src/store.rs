@@ -16,16 +16,18 @@ pub struct Tables {
     pub api_keys: String,
     pub loans: String,
     pub pay_dates: String,
+    pub pay_date_counts: String,
 }
 
 impl Tables {
     /// Each table's environment variable, with the logical id of its definition in
     /// `infra/template.yaml`.
-    pub const DEFINITIONS: [(&'static str, &'static str); 4] = [
+    pub const DEFINITIONS: [(&'static str, &'static str); 5] = [
         ("CUSTOMERS_TABLE", "CustomersTable"),
         ("API_KEYS_TABLE", "ApiKeysTable"),
         ("LOANS_TABLE", "LoansTable"),
         ("PAY_DATES_TABLE", "PayDatesTable"),
+        ("PAY_DATE_COUNTS_TABLE", "PayDateCountsTable"),
     ];
 
     pub fn from_env() -> Result<Self, String> {
@@ -37,6 +39,8 @@ impl Tables {
             api_keys: var("API_KEYS_TABLE")?,
             loans: var("LOANS_TABLE").unwrap_or_else(|_| "loans".into()),
             pay_dates: var("PAY_DATES_TABLE").unwrap_or_else(|_| "pay-dates".into()),
+            pay_date_counts: var("PAY_DATE_COUNTS_TABLE")
+                .unwrap_or_else(|_| "pay-date-counts".into()),
         })
     }
 
@@ -47,6 +51,7 @@ impl Tables {
             api_keys: format!("{prefix}api-keys"),
             loans: format!("{prefix}loans"),
             pay_dates: format!("{prefix}pay-dates"),
+            pay_date_counts: format!("{prefix}pay-date-counts"),
         }
     }
 
@@ -57,6 +62,7 @@ impl Tables {
             "ApiKeysTable" => Some(&self.api_keys),
             "LoansTable" => Some(&self.loans),
             "PayDatesTable" => Some(&self.pay_dates),
+            "PayDateCountsTable" => Some(&self.pay_date_counts),
             _ => None,
         }
     }
