@@ -16,7 +16,7 @@ names = {o["OutputKey"]: o["OutputValue"] for o in outputs}
 for var, key in [("CUSTOMERS_TABLE", "CustomersTableName"), ("API_KEYS_TABLE", "ApiKeysTableName"),
                  ("LOANS_TABLE", "LoansTableName"), ("PAY_DATES_TABLE", "PayDatesTableName"),
                  ("IDEMPOTENCY_TABLE", "IdempotencyTableName"), ("AUDIT_TABLE", "AuditTableName"),
-                 ("PII_KEY_ID", "PiiKeyArn")]:
+                 ("PAY_DATE_COUNTS_TABLE", "PayDateCountsTableName"), ("PII_KEY_ID", "PiiKeyArn")]:
     print(f"export {var}={names[key]}")
 PY
 )"

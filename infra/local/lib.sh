@@ -16,6 +16,7 @@ local_env() {
   export CUSTOMERS_TABLE="${prefix}customers" API_KEYS_TABLE="${prefix}api-keys"
   export LOANS_TABLE="${prefix}loans" PAY_DATES_TABLE="${prefix}pay-dates"
   export IDEMPOTENCY_TABLE="${prefix}idempotency" AUDIT_TABLE="${prefix}audit"
+  export PAY_DATE_COUNTS_TABLE="${prefix}pay-date-counts"
 }
 
 # The same variables as a file for `cargo lambda watch --env-file`.
@@ -24,7 +25,7 @@ write_env_file() {
   : > "$file"
   for v in AWS_ENDPOINT_URL_DYNAMODB AWS_REGION AWS_DEFAULT_REGION AWS_ACCESS_KEY_ID \
            AWS_SECRET_ACCESS_KEY AWS_EC2_METADATA_DISABLED CUSTOMERS_TABLE API_KEYS_TABLE \
-           LOANS_TABLE PAY_DATES_TABLE IDEMPOTENCY_TABLE AUDIT_TABLE \
+           LOANS_TABLE PAY_DATES_TABLE PAY_DATE_COUNTS_TABLE IDEMPOTENCY_TABLE AUDIT_TABLE \
            AWS_ENDPOINT_URL_KMS AWS_ENDPOINT_URL_SECRETS_MANAGER PII_KEY_ID MAC_SECRET_ID; do
     echo "$v=${!v}" >> "$file"
   done

@@ -1,9 +1,11 @@
 //! The import of loans and pay dates from JSON Lines (one record a line). Every line is checked
 //! (its fields, the pay-date arithmetic and state, that its loan or customer exists); rejected
 //! lines are reported by number with the reason, the rest are written. Writes are puts keyed by
-//! the record's own key, so running a file twice changes nothing; they go in batches of 25 and
-//! DynamoDB's unprocessed items are retried with backoff.
+//! the record's own key, so running a file twice changes nothing. Loans go in batches of 25,
+//! DynamoDB's unprocessed items retried with backoff; pay dates go in transactions with their
+//! days' counts (`paydates::counters`), and one already stored as given is not written again.
 
+use crate::paydates;
 use crate::records::{check_pay_date, Field, Record, LOAN_FIELDS, PAY_DATE_FIELDS};
 use crate::store::{store_error, Store};
 use crate::ApiError;
@@ -135,7 +137,7 @@ async fn flush(
     for (number, record) in chunk.drain(..) {
         let id = record.int(reference);
         if known.get(&id) == Some(&true) {
-            writes.push(record.to_item());
+            writes.push(record);
         } else {
             let reason = match kind {
                 Kind::Loans => format!("customer with giggleId {id} not found"),
@@ -144,16 +146,22 @@ async fn flush(
             report.rejected.push((number, reason));
         }
     }
-    let target = match kind {
-        Kind::Loans => store.tables.loans.clone(),
-        Kind::PayDates => store.tables.pay_dates.clone(),
-    };
-    for batch in writes.chunks(BATCH_WRITE) {
-        write_batch(store, &target, batch.to_vec())
+    let written = writes.len();
+    match kind {
+        Kind::Loans => {
+            for batch in writes.chunks(BATCH_WRITE) {
+                let items = batch.iter().map(Record::to_item).collect();
+                write_batch(store, &store.tables.loans, items)
+                    .await
+                    .map_err(describe)?;
+            }
+        }
+        // Pay dates move their days' counts: they are written with them, in transactions.
+        Kind::PayDates => paydates::write_pay_dates(store, writes)
             .await
-            .map_err(describe)?;
-        report.written += batch.len();
+            .map_err(describe)?,
     }
+    report.written += written;
     Ok(())
 }
 

@@ -17,18 +17,20 @@ pub struct Tables {
     pub pay_dates: String,
     pub idempotency: String,
     pub audit: String,
+    pub pay_date_counts: String,
 }
 
 impl Tables {
     /// Each table's environment variable, with the logical id of its definition in
     /// `infra/template.yaml`.
-    pub const DEFINITIONS: [(&'static str, &'static str); 6] = [
+    pub const DEFINITIONS: [(&'static str, &'static str); 7] = [
         ("CUSTOMERS_TABLE", "CustomersTable"),
         ("API_KEYS_TABLE", "ApiKeysTable"),
         ("LOANS_TABLE", "LoansTable"),
         ("PAY_DATES_TABLE", "PayDatesTable"),
         ("IDEMPOTENCY_TABLE", "IdempotencyTable"),
         ("AUDIT_TABLE", "AuditTable"),
+        ("PAY_DATE_COUNTS_TABLE", "PayDateCountsTable"),
     ];
 
     pub fn from_env() -> Result<Self, String> {
@@ -42,6 +44,8 @@ impl Tables {
             pay_dates: var("PAY_DATES_TABLE").unwrap_or_else(|_| "pay-dates".into()),
             idempotency: var("IDEMPOTENCY_TABLE").unwrap_or_else(|_| "idempotency".into()),
             audit: var("AUDIT_TABLE").unwrap_or_else(|_| "audit".into()),
+            pay_date_counts: var("PAY_DATE_COUNTS_TABLE")
+                .unwrap_or_else(|_| "pay-date-counts".into()),
         })
     }
 
@@ -54,6 +58,7 @@ impl Tables {
             pay_dates: format!("{prefix}pay-dates"),
             idempotency: format!("{prefix}idempotency"),
             audit: format!("{prefix}audit"),
+            pay_date_counts: format!("{prefix}pay-date-counts"),
         }
     }
 
@@ -66,6 +71,7 @@ impl Tables {
             "PayDatesTable" => Some(&self.pay_dates),
             "IdempotencyTable" => Some(&self.idempotency),
             "AuditTable" => Some(&self.audit),
+            "PayDateCountsTable" => Some(&self.pay_date_counts),
             _ => None,
         }
     }

@@ -175,6 +175,11 @@ mod tests {
             .global_secondary_indexes
             .iter()
             .any(|i| i.index_name == "byDate"));
+        assert!(defs["PayDatesTable"]
+            .global_secondary_indexes
+            .iter()
+            .any(|i| i.index_name == "byDateAmount"));
+        assert_eq!(defs["PayDateCountsTable"].key_schema.len(), 2);
         assert!(defs["LoansTable"]
             .global_secondary_indexes
             .iter()

@@ -2,7 +2,9 @@
 //! tables of its own. Run it with `make test`.
 
 mod auth;
+mod counters;
 mod create;
+mod cursors;
 mod delete;
 mod failures;
 mod idempotency;
