@@ -227,7 +227,7 @@ async fn metadata_is_exact_on_every_page_of_a_walk() {
             .iter()
             .enumerate()
         {
-            if (l + k as u64) % 4 == 0 {
+            if (l + k as u64).is_multiple_of(4) {
                 continue;
             }
             let kind = (l * 5 + k as u64) % 3;

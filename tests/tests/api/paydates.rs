@@ -473,7 +473,7 @@ async fn amount_order_and_keyset_paging_across_a_range() {
             .enumerate()
         {
             let k = k as u64;
-            if (l + k) % 5 == 0 {
+            if (l + k).is_multiple_of(5) {
                 continue;
             }
             // The same loan often has the same amount on several days: `id` breaks the tie.
