@@ -283,6 +283,18 @@ async fn a_record_damaged_outside_the_api_is_a_500_that_never_logs_its_value() {
         stored.customer.ssn,
         Some(Sensitive::Sealed { .. })
     ));
+    // The damaged items hold what looks like an SSN in clear: gone again, so that the suite's
+    // final scan of every table (tests/e2e/scan_tables.py) finds none.
+    for n in ["7", "8", "9", "10"] {
+        app.store
+            .client
+            .delete_item()
+            .table_name(&app.store.tables.customers)
+            .key("giggleId", AttributeValue::N(n.into()))
+            .send()
+            .await
+            .unwrap();
+    }
     let logged = logs.text();
     assert!(logged.contains("request failed"), "{logged}");
     for value in ["555-12-3456", "555123456", "1990-02-30"] {
