@@ -648,26 +648,34 @@ fn report(v: &Variant, functions: &[Function], s: &[Samples], runs: usize, warm:
 /// The variants side by side, function by function (the release profile's comparison).
 fn compare(variants: &[Variant], functions: &[Function], samples: &[Vec<Samples>]) {
     println!();
-    println!("### the variants side by side (medians)");
+    println!("### the variants side by side (medians of the runs, and the best run)");
     println!();
-    println!("| function | variant | binary | init | init CPU | first invoke | warm | warm CPU |");
+    println!(
+        "| function | variant | binary | init | init CPU (best) | first invoke | warm | warm CPU (best) |"
+    );
     println!("|---|---|---:|---:|---:|---:|---:|---:|");
     for (fi, f) in functions.iter().enumerate() {
         for (vi, v) in variants.iter().enumerate() {
             let x = &samples[vi][fi];
             println!(
-                "| {} | {} | {:.1} MB | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.3} ms |",
+                "| {} | {} | {:.1} MB | {:.2} ms | {:.2} ms ({:.2}) | {:.2} ms | {:.2} ms | {:.3} ms ({:.3}) |",
                 f.label,
                 v.name,
                 size_mb(v, f),
                 median(&x.init),
                 median(&x.init_cpu),
+                percentile(&x.init_cpu, 0.0),
                 median(&x.first),
                 median(&x.warm),
                 median(&x.warm_cpu),
+                percentile(&x.warm_cpu, 0.0),
             );
         }
     }
+    println!();
+    println!(
+        "(best: the least of the runs; the machine's other load only ever adds to a CPU time)"
+    );
 }
 
 /// What DynamoDB Local alone takes for the reads the functions make, from this process: the
