@@ -178,48 +178,21 @@ async fn existing(
             .iter()
             .map(|id| HashMap::from([(key_name.to_string(), AttributeValue::N(id.to_string()))]))
             .collect();
-        let mut pending = Some(HashMap::from([(
-            table.to_string(),
-            KeysAndAttributes::builder()
-                .set_keys(Some(keys))
-                .projection_expression("#k")
-                .expression_attribute_names("#k", key_name)
-                .consistent_read(true)
-                .build()
-                .map_err(|e| ApiError::Internal(e.to_string()))?,
-        )]));
-        let mut attempt = 0;
-        while let Some(request) = pending.take().filter(|p| !p.is_empty()) {
-            if attempt > 0 {
-                backoff(attempt).await;
-            }
-            if attempt > MAX_RETRIES {
-                return Err(ApiError::StoreUnavailable(
-                    "keys kept coming back unprocessed".into(),
-                ));
-            }
-            let out = store
-                .client
-                .batch_get_item()
-                .set_request_items(Some(request))
-                .send()
-                .await
-                .map_err(store_error)?;
-            for item in out
-                .responses
-                .unwrap_or_default()
-                .remove(table)
-                .unwrap_or_default()
-            {
-                if let Some(AttributeValue::N(n)) = item.get(key_name) {
-                    if let Ok(id) = n.parse() {
-                        found.insert(id);
-                    }
+        let request = KeysAndAttributes::builder()
+            .set_keys(Some(keys))
+            .projection_expression("#k")
+            .expression_attribute_names("#k", key_name)
+            .consistent_read(true)
+            .build()
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        crate::store::batch_get(store, table, request, |item| {
+            if let Some(AttributeValue::N(n)) = item.get(key_name) {
+                if let Ok(id) = n.parse() {
+                    found.insert(id);
                 }
             }
-            pending = out.unprocessed_keys;
-            attempt += 1;
-        }
+        })
+        .await?;
     }
     Ok(found)
 }

@@ -324,3 +324,46 @@ where
     }
     Err(store_error(err))
 }
+
+/// Reads these keys of one table with BatchGetItem (at most 100 keys a call), handing every item
+/// found to `each`; keys DynamoDB leaves unprocessed are asked for again after a growing pause.
+/// The one BatchGetItem loop of the crate.
+pub async fn batch_get(
+    store: &Store,
+    table: &str,
+    keys: aws_sdk_dynamodb::types::KeysAndAttributes,
+    mut each: impl FnMut(Item),
+) -> Result<(), ApiError> {
+    const MAX_ATTEMPTS: u32 = 12;
+    let mut pending = Some(HashMap::from([(table.to_string(), keys)]));
+    let mut attempt = 0u32;
+    while let Some(request) = pending.take().filter(|p| !p.is_empty()) {
+        if attempt >= MAX_ATTEMPTS {
+            return Err(ApiError::StoreUnavailable(
+                "keys kept coming back unprocessed".into(),
+            ));
+        }
+        if attempt > 0 {
+            let millis = 50u64.saturating_mul(1 << attempt.min(6)).min(3000);
+            tokio::time::sleep(Duration::from_millis(millis)).await;
+        }
+        let out = store
+            .client
+            .batch_get_item()
+            .set_request_items(Some(request))
+            .send()
+            .await
+            .map_err(store_error)?;
+        for item in out
+            .responses
+            .unwrap_or_default()
+            .remove(table)
+            .unwrap_or_default()
+        {
+            each(item);
+        }
+        pending = out.unprocessed_keys;
+        attempt += 1;
+    }
+    Ok(())
+}

@@ -375,46 +375,18 @@ async fn stored_now(
         .iter()
         .map(|r| pay_date_key(r.int("loanId"), r.text("date")))
         .collect();
-    let table = store.tables.pay_dates.clone();
-    let mut pending = Some(HashMap::from([(
-        table.clone(),
-        KeysAndAttributes::builder()
-            .set_keys(Some(keys))
-            .consistent_read(true)
-            .build()
-            .map_err(|e| ApiError::Internal(e.to_string()))?,
-    )]));
+    let request = KeysAndAttributes::builder()
+        .set_keys(Some(keys))
+        .consistent_read(true)
+        .build()
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     let mut found = HashMap::new();
-    let mut attempt = 0;
-    while let Some(request) = pending.take().filter(|p| !p.is_empty()) {
-        if attempt > 0 {
-            backoff(attempt).await;
+    crate::store::batch_get(store, &store.tables.pay_dates, request, |item| {
+        if let Some(k) = key_of(&item) {
+            found.insert(k, item);
         }
-        if attempt >= MAX_ATTEMPTS {
-            return Err(ApiError::StoreUnavailable(
-                "keys kept coming back unprocessed".into(),
-            ));
-        }
-        let out = store
-            .client
-            .batch_get_item()
-            .set_request_items(Some(request))
-            .send()
-            .await
-            .map_err(store_error)?;
-        for item in out
-            .responses
-            .unwrap_or_default()
-            .remove(&table)
-            .unwrap_or_default()
-        {
-            if let Some(k) = key_of(&item) {
-                found.insert(k, item);
-            }
-        }
-        pending = out.unprocessed_keys;
-        attempt += 1;
-    }
+    })
+    .await?;
     Ok(found)
 }
 

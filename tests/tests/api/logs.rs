@@ -49,6 +49,11 @@ async fn logs_are_json_lines_without_ssn_or_key() {
             "no key id: {line}"
         );
     }
+    let own_key_id = format!("\"keyId\":\"{}\"", &shared::auth::hash_key(&app.key)[..12]);
+    assert!(
+        lines.iter().filter(|l| l.contains(&own_key_id)).count() >= 5,
+        "the authenticated requests' lines name the key id:\n{logs}"
+    );
     for secret in [
         "321549876",
         "321-54-9876",
