@@ -2,6 +2,7 @@
 //! tables of its own. Run it with `make test`.
 
 mod auth;
+mod clock;
 mod counters;
 mod create;
 mod cursors;
