@@ -71,10 +71,12 @@ impl TestApp {
             .await
             .expect("tables are created in DynamoDB Local");
         let key = shared::auth::generate_key().0;
-        store
-            .register_key(&key, "tests")
-            .await
-            .expect("key registered");
+        // A fresh random key cannot be taken: a conflict means the SDK retried a put that had
+        // landed (DynamoDB Local slowed down by a loaded machine).
+        match store.register_key(&key, "tests").await {
+            Ok(_) | Err(shared::error::ApiError::Conflict(_)) => {}
+            Err(e) => panic!("key registered: {e:?}"),
+        }
         TestApp {
             store,
             key,

@@ -61,6 +61,7 @@ async fn the_default_page_is_1000_and_limit_runs_from_1_to_5000() {
     assert_eq!(r.status, 200, "{}", r.body);
     let v = r.json();
     let (meta, next) = counts_and_cursor(&v);
+    assert_eq!(ids(&v).len(), 1000, "the default page");
     assert_eq!(ids(&v), (1..=1000).collect::<Vec<u64>>());
     assert_eq!(meta, counts);
     let next = next.expect("a next page after 1000 of 1001");
@@ -70,6 +71,7 @@ async fn the_default_page_is_1000_and_limit_runs_from_1_to_5000() {
 
     // /loans/1/paydates (all of the loan's pay dates): the default page too.
     let v = app.loan_pay_dates(1, &[]).await.json();
+    assert_eq!(ids(&v).len(), 1000, "the default page of one loan");
     let mut expected: Vec<u64> = vec![1];
     expected.extend(2001..=2999);
     assert_eq!(ids(&v), expected);
