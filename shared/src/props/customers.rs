@@ -213,7 +213,15 @@ proptest! {
         prop_assert_eq!(refusal(&valid), None, "the base customer is valid");
         match refusal(&bad) {
             None => prop_assert!(false, "{} accepted (broken: {})", Value::Object(bad), field),
-            Some(m) => prop_assert!(m.contains(&format!("'{field}'")), "{} (expected '{}')", m, field),
+            Some(m) => {
+                prop_assert!(m.contains(&format!("'{field}'")), "{} (expected '{}')", m, field);
+                // Never the SSN or EIN sent, as written or as its digits.
+                for secret in ["ssn", "ein"].iter().filter_map(|k| bad.get(*k)) {
+                    let written = secret.as_str().map_or_else(|| secret.to_string(), str::to_string);
+                    let digits: String = written.chars().filter(char::is_ascii_digit).collect();
+                    prop_assert!(!m.contains(&written) && !m.contains(&digits), "{} repeats {}", m, written);
+                }
+            }
         }
     }
 }
