@@ -172,7 +172,9 @@ async fn call(store: &Store, key: &str, query: &[(String, String)]) -> serde_jso
         .body(Body::Empty)
         .unwrap()
         .with_query_string_parameters(q);
-    let resp = list_paydates::handler(store, req).await.expect("handler");
+    let resp = list_paydates::handler(store, shared::time::Clock::System, req)
+        .await
+        .expect("handler");
     assert_eq!(resp.status(), 200, "{:?}", resp.body());
     serde_json::from_slice(resp.body().as_ref()).unwrap()
 }

@@ -5,6 +5,7 @@
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::Value;
 use shared::store::{sdk_config, Store, Tables};
+pub use shared::time::Clock;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -27,6 +28,8 @@ pub enum Op {
 pub struct TestApp {
     pub store: Store,
     pub key: String,
+    /// What the handlers take as "now": the system clock unless a test fixes an instant.
+    pub clock: Clock,
 }
 
 /// The environment `make test` sets: DynamoDB Local's endpoint, a region, dummy credentials and
@@ -68,11 +71,25 @@ impl TestApp {
             .await
             .expect("tables are created in DynamoDB Local");
         let key = shared::auth::generate_key().0;
-        store
-            .register_key(&key, "tests")
-            .await
-            .expect("key registered");
-        TestApp { store, key }
+        // A fresh random key cannot be taken: a conflict means the SDK retried a put that had
+        // landed (DynamoDB Local slowed down by a loaded machine).
+        match store.register_key(&key, "tests").await {
+            Ok(_) | Err(shared::error::ApiError::Conflict(_)) => {}
+            Err(e) => panic!("key registered: {e:?}"),
+        }
+        TestApp {
+            store,
+            key,
+            clock: Clock::System,
+        }
+    }
+
+    /// The same app with the handlers' clock stopped at `at`.
+    pub fn at(self, at: chrono::DateTime<chrono::Utc>) -> TestApp {
+        TestApp {
+            clock: Clock::Fixed(at),
+            ..self
+        }
     }
 
     /// The same handlers over a store somewhere else (unreachable, broken...).
@@ -80,6 +97,7 @@ impl TestApp {
         TestApp {
             store,
             key: self.key.clone(),
+            clock: self.clock,
         }
     }
 
@@ -246,14 +264,14 @@ impl Call<'_> {
     pub async fn send(self) -> Response {
         let req = self.request();
         let expected_request_id = req.lambda_context_ref().map(|c| c.request_id.clone());
-        let store = &self.app.store;
+        let (store, clock) = (&self.app.store, self.app.clock);
         let resp = match self.op {
-            Op::Create => create_customer::handler(store, req).await,
-            Op::Get => get_customer::handler(store, req).await,
-            Op::Update => update_customer::handler(store, req).await,
-            Op::Delete => delete_customer::handler(store, req).await,
-            Op::LoanPayDates => get_loan_paydates::handler(store, req).await,
-            Op::PayDates => list_paydates::handler(store, req).await,
+            Op::Create => create_customer::handler(store, clock, req).await,
+            Op::Get => get_customer::handler(store, clock, req).await,
+            Op::Update => update_customer::handler(store, clock, req).await,
+            Op::Delete => delete_customer::handler(store, clock, req).await,
+            Op::LoanPayDates => get_loan_paydates::handler(store, clock, req).await,
+            Op::PayDates => list_paydates::handler(store, clock, req).await,
         }
         .expect("handlers answer every request with Ok(response)");
         let status = resp.status().as_u16();

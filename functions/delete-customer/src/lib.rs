@@ -6,6 +6,7 @@
 use lambda_http::{Body, Error, Request, Response};
 use shared::edge::{self, Endpoint};
 use shared::http::{self, Reply};
+use shared::time::Clock;
 use shared::{customers, Store};
 
 const ENDPOINT: Endpoint = Endpoint {
@@ -14,7 +15,7 @@ const ENDPOINT: Endpoint = Endpoint {
     idempotent: true,
 };
 
-pub async fn handler(store: &Store, req: Request) -> Result<Response<Body>, Error> {
+pub async fn handler(store: &Store, _clock: Clock, req: Request) -> Result<Response<Body>, Error> {
     let req = &req;
     Ok(edge::serve(store, req, ENDPOINT, |actor| async move {
         http::no_query_parameters(req)?;

@@ -4,5 +4,8 @@ use lambda_http::{run, service_fn, Error};
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
     let store = shared::Store::from_env().await?;
-    run(service_fn(|req| delete_customer::handler(&store, req))).await
+    run(service_fn(|req| {
+        delete_customer::handler(&store, shared::time::Clock::System, req)
+    }))
+    .await
 }

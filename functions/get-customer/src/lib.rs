@@ -5,6 +5,7 @@
 use lambda_http::{Body, Error, Request, Response};
 use shared::edge::{self, Endpoint};
 use shared::http::{self, Reply};
+use shared::time::Clock;
 use shared::{customers, Store};
 
 const ENDPOINT: Endpoint = Endpoint {
@@ -13,12 +14,12 @@ const ENDPOINT: Endpoint = Endpoint {
     idempotent: false,
 };
 
-pub async fn handler(store: &Store, req: Request) -> Result<Response<Body>, Error> {
+pub async fn handler(store: &Store, clock: Clock, req: Request) -> Result<Response<Body>, Error> {
     let req = &req;
     Ok(edge::serve(store, req, ENDPOINT, |_| async {
         http::no_query_parameters(req)?;
         let id = http::giggle_id(req)?;
-        let found = customers::get(store, id, shared::time::today()).await?;
+        let found = customers::get(store, id, clock.today()).await?;
         Ok(Reply::ok(found.body).with_etag(found.etag))
     })
     .await)

@@ -6,6 +6,7 @@ use lambda_http::{Body, Error, Request, Response};
 use shared::edge::{self, Endpoint};
 use shared::http::{self, Reply};
 use shared::paydates::{self, PayDateQuery, Route};
+use shared::time::Clock;
 use shared::Store;
 
 const ENDPOINT: Endpoint = Endpoint {
@@ -14,15 +15,13 @@ const ENDPOINT: Endpoint = Endpoint {
     idempotent: false,
 };
 
-pub async fn handler(store: &Store, req: Request) -> Result<Response<Body>, Error> {
+pub async fn handler(store: &Store, clock: Clock, req: Request) -> Result<Response<Body>, Error> {
     let req = &req;
     Ok(edge::serve(store, req, ENDPOINT, |_| async {
         let loan_id = http::loan_id(req)?;
-        let query = PayDateQuery::parse(
-            &http::query_pairs(req),
-            Route::OneLoan(loan_id),
-            shared::time::today_in,
-        )?;
+        let query = PayDateQuery::parse(&http::query_pairs(req), Route::OneLoan(loan_id), |tz| {
+            clock.today_in(tz)
+        })?;
         Ok(Reply::ok(paydates::for_loan(store, loan_id, &query).await?))
     })
     .await)

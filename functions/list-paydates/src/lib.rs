@@ -6,6 +6,7 @@ use lambda_http::{Body, Error, Request, Response};
 use shared::edge::{self, Endpoint};
 use shared::http::{self, Reply};
 use shared::paydates::{self, PayDateQuery, Route};
+use shared::time::Clock;
 use shared::Store;
 
 const ENDPOINT: Endpoint = Endpoint {
@@ -14,14 +15,12 @@ const ENDPOINT: Endpoint = Endpoint {
     idempotent: false,
 };
 
-pub async fn handler(store: &Store, req: Request) -> Result<Response<Body>, Error> {
+pub async fn handler(store: &Store, clock: Clock, req: Request) -> Result<Response<Body>, Error> {
     let req = &req;
     Ok(edge::serve(store, req, ENDPOINT, |_| async {
-        let query = PayDateQuery::parse(
-            &http::query_pairs(req),
-            Route::AllLoans,
-            shared::time::today_in,
-        )?;
+        let query = PayDateQuery::parse(&http::query_pairs(req), Route::AllLoans, |tz| {
+            clock.today_in(tz)
+        })?;
         Ok(Reply::ok(paydates::for_all_loans(store, &query).await?))
     })
     .await)

@@ -313,15 +313,12 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        PayDateQuery::parse(&pairs, route, |tz| {
-            // A fixed instant: 2024-05-17 03:30 UTC is still the 16th in Chicago and LA.
-            use chrono::TimeZone;
-            chrono::Utc
-                .with_ymd_and_hms(2024, 5, 17, 3, 30, 0)
-                .unwrap()
-                .with_timezone(&tz)
-                .date_naive()
-        })
+        // A fixed instant when Chicago and New York are on different days: 2024-05-17 04:30 UTC
+        // is 23:30 on the 16th in Chicago (and LA), 00:30 on the 17th in New York.
+        use chrono::TimeZone;
+        let clock =
+            crate::time::Clock::Fixed(chrono::Utc.with_ymd_and_hms(2024, 5, 17, 4, 30, 0).unwrap());
+        PayDateQuery::parse(&pairs, route, |tz| clock.today_in(tz))
     }
 
     fn err(pairs: &[(&str, &str)]) -> String {
@@ -352,6 +349,7 @@ mod tests {
 
     #[test]
     fn today_depends_on_the_zone() {
+        // Chicago by default: the 16th, while New York is already on the 17th.
         assert_eq!(
             q(&[("date", "today")], Route::AllLoans).unwrap().dates,
             Dates::Day(day("2024-05-16"))
@@ -363,7 +361,7 @@ mod tests {
             )
             .unwrap()
             .dates,
-            Dates::Day(day("2024-05-16"))
+            Dates::Day(day("2024-05-17"))
         );
         assert_eq!(
             q(

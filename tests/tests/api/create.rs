@@ -324,7 +324,9 @@ async fn a_body_that_is_not_utf8_is_400() {
     let (parts, _) = req.into_parts();
     let req =
         lambda_http::Request::from_parts(parts, lambda_http::Body::Binary(vec![0xff, 0xfe, b'{']));
-    let resp = create_customer::handler(&app.store, req).await.unwrap();
+    let resp = create_customer::handler(&app.store, app.clock, req)
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 400);
     let body: serde_json::Value = serde_json::from_slice(resp.body().as_ref()).unwrap();
     assert!(

@@ -2,6 +2,7 @@
 //! tables of its own. Run it with `make test`.
 
 mod auth;
+mod clock;
 mod counters;
 mod create;
 mod cursors;
@@ -11,6 +12,7 @@ mod idempotency;
 mod import;
 mod loans;
 mod logs;
+mod pages;
 mod paydates;
 mod pii;
 mod read;
