@@ -12,6 +12,7 @@ const ENDPOINT: Endpoint = Endpoint {
     method: "POST",
     allow: "POST",
     idempotent: true,
+    operation: "CreateCustomer",
 };
 
 pub async fn handler(store: &Store, req: Request) -> Result<Response<Body>, Error> {

@@ -12,6 +12,7 @@ const ENDPOINT: Endpoint = Endpoint {
     method: "DELETE",
     allow: "GET, PATCH, DELETE",
     idempotent: true,
+    operation: "DeleteCustomer",
 };
 
 pub async fn handler(store: &Store, req: Request) -> Result<Response<Body>, Error> {

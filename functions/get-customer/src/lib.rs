@@ -11,6 +11,7 @@ const ENDPOINT: Endpoint = Endpoint {
     method: "GET",
     allow: "GET, PATCH, DELETE",
     idempotent: false,
+    operation: "GetCustomer",
 };
 
 pub async fn handler(store: &Store, req: Request) -> Result<Response<Body>, Error> {

@@ -12,6 +12,7 @@ const ENDPOINT: Endpoint = Endpoint {
     method: "GET",
     allow: "GET",
     idempotent: false,
+    operation: "ListPayDates",
 };
 
 pub async fn handler(store: &Store, req: Request) -> Result<Response<Body>, Error> {

@@ -11,6 +11,7 @@ mod idempotency;
 mod import;
 mod loans;
 mod logs;
+mod metrics;
 mod paydates;
 mod pii;
 mod read;
