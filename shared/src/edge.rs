@@ -1,12 +1,13 @@
 //! One request's life in every function, so that each handler is only its own parsing and its
 //! call into the crate: the method, the API key, the `Idempotency-Key` (on the routes that take
-//! one), the operation, and the logged answer naming the key's id.
+//! one), the operation, the logged answer naming the key's id, and the request's metrics line.
 
 use crate::audit::Actor;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::http::{self, Reply};
 use crate::idempotency::{self, Claim, KeptAnswer, Ticket};
+use crate::metrics::{self, RequestMetrics};
 use crate::store::Store;
 use lambda_http::{Body, Request, RequestExt, Response};
 use std::future::Future;
@@ -20,6 +21,9 @@ pub struct Endpoint {
     pub allow: &'static str,
     /// Whether it honours `Idempotency-Key` (POST, PATCH, DELETE).
     pub idempotent: bool,
+    /// Its name in the metrics (`GetCustomer`, ...: the template's function name without
+    /// `Function`).
+    pub operation: &'static str,
 }
 
 /// How long a claimed key stays in progress: until the function's deadline, or this long where
@@ -38,7 +42,8 @@ fn deadline_ms(req: &Request) -> u64 {
 }
 
 /// Serves one request: `op` runs only for an allowed method and a valid key, and (with an
-/// `Idempotency-Key`) only if the key does not already hold an answer.
+/// `Idempotency-Key`) only if the key does not already hold an answer. Every request, whatever
+/// its answer, writes one metrics line (operation, status class, latency, store retries).
 pub async fn serve<F, Fut>(
     store: &Store,
     req: &Request,
@@ -49,10 +54,12 @@ where
     F: FnOnce(Actor) -> Fut,
     Fut: Future<Output = Result<Reply, ApiError>>,
 {
+    let started = std::time::Instant::now();
+    let retries = metrics::StoreRetries::default();
     let request_id = http::request_id(req);
     let mut key_id = None;
     let mut replayed = false;
-    let outcome = async {
+    let work = async {
         http::require_method(req, endpoint.method, endpoint.allow)?;
         let caller = store.authenticate(http::authorization(req)).await?;
         key_id = Some(caller.key_id.clone());
@@ -82,9 +89,18 @@ where
         let outcome = op(actor).await;
         settle(store, &ticket, &outcome, &request_id).await;
         outcome
-    }
-    .await;
-    http::respond_as(req, &request_id, key_id.as_deref(), replayed, outcome)
+    };
+    // Boxed: a debug build would otherwise hold the operation's (large) future on the stack
+    // once more for the retry counter's scope around it.
+    let outcome = retries.count_during(Box::pin(work)).await;
+    let response = http::respond_as(req, &request_id, key_id.as_deref(), replayed, outcome);
+    metrics::emit(&RequestMetrics {
+        operation: endpoint.operation,
+        status: response.status().as_u16(),
+        latency: started.elapsed(),
+        store_retries: retries.count(),
+    });
+    response
 }
 
 async fn claim(

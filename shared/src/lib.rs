@@ -9,6 +9,8 @@
 //! - [`audit`]: the append-only trail of customer changes.
 //! - [`edge`], [`http`], [`error`], [`json`]: a request's life, its parsing, the error
 //!   envelope, output bytes.
+//! - [`metrics`]: one CloudWatch EMF line a request (operation, status class, latency, store
+//!   retries).
 
 pub mod audit;
 pub mod auth;
@@ -23,6 +25,7 @@ pub mod idempotency;
 pub mod import;
 pub mod json;
 pub mod loans;
+pub mod metrics;
 pub mod money;
 pub mod paydates;
 pub mod pii;

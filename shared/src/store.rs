@@ -141,7 +141,7 @@ impl Store {
     /// keys' settings from the environment.
     pub fn from_config(config: &aws_config::SdkConfig, tables: Tables) -> Self {
         Store {
-            client: Client::new(config),
+            client: dynamodb_client(aws_sdk_dynamodb::config::Builder::from(config)),
             kms: aws_sdk_kms::Client::new(config),
             secrets: aws_sdk_secretsmanager::Client::new(config),
             tables,
@@ -175,6 +175,13 @@ impl Store {
         let tables = Tables::from_env()?;
         Ok(Store::from_config(&sdk_config().await, tables))
     }
+}
+
+/// The DynamoDB client of these settings, with the interceptor that counts each request's store
+/// retries ([`crate::metrics::StoreAttempts`]). Every DynamoDB client of the functions is built
+/// here (a test that points one elsewhere should build it here too).
+pub fn dynamodb_client(config: aws_sdk_dynamodb::config::Builder) -> Client {
+    Client::from_conf(config.interceptor(crate::metrics::StoreAttempts).build())
 }
 
 /// Store failures: unreachable, timed out or throttled after the SDK's retries is 503 (the
@@ -344,6 +351,8 @@ pub async fn batch_get(
             ));
         }
         if attempt > 0 {
+            // Asking again for unprocessed keys is a store retry too.
+            crate::metrics::count_store_retry();
             let millis = 50u64.saturating_mul(1 << attempt.min(6)).min(3000);
             tokio::time::sleep(Duration::from_millis(millis)).await;
         }

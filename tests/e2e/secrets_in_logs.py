@@ -1,7 +1,8 @@
 """The real function binaries under `cargo lambda watch`, run at RUST_LOG=trace (make test starts
 them so): a create, a PATCH that sets `ssn` and `ein`, a GET and an Idempotency-Key replay, then
 every line they printed is searched. No SSN (bare or dashed), no EIN and no API key may appear
-in any of them, and every request's line names the key's id.
+in any of them, and every request's line names the key's id. Each request also wrote one metrics
+line (CloudWatch EMF, README "Metrics"): it names the operation and status class, and no key id.
 
 Environment: TASKSUITE_BASE_URL, TASKSUITE_API_KEY, TASKSUITE_LOG_FILE (the watch log).
 """
@@ -63,5 +64,21 @@ key_id = hashlib.sha256(KEY.encode()).hexdigest()[:12]
 handled = [line for line in lines if "request handled" in line]
 check("every request's line names the key id", len(handled) >= 4 and all(key_id in line for line in handled),
       handled)
+# The metrics lines: one a request (the create, the replay, the PATCH, the GET), not log lines.
+emf = []
+for line in lines:
+    i = line.find('{"_aws"')
+    if i >= 0:
+        try:
+            emf.append(json.loads(line[i:]))
+        except ValueError:
+            check("a metrics line is JSON", False, line)
+got = [(m.get("Operation"), m.get("StatusClass")) for m in emf]
+want = [("CreateCustomer", "2xx"), ("CreateCustomer", "2xx"), ("UpdateCustomer", "2xx"), ("GetCustomer", "2xx")]
+check("one metrics line a request, naming the operation and status class", got == want, got)
+check("the metrics lines carry a latency and the store retries",
+      all(isinstance(m.get("Latency"), (int, float)) and m.get("StoreRetries") == 0 for m in emf), emf)
+check("no metrics line carries the key id or an id", not any(key_id in json.dumps(m) or str(GIGGLE_ID) in json.dumps(m)
+                                                              for m in emf), emf)
 print(f"logs: {len(lines)} lines read, {len(failures)} failed")
 sys.exit(1 if failures else 0)

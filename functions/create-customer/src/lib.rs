@@ -13,6 +13,7 @@ const ENDPOINT: Endpoint = Endpoint {
     method: "POST",
     allow: "POST",
     idempotent: true,
+    operation: "CreateCustomer",
 };
 
 pub async fn handler(store: &Store, clock: Clock, req: Request) -> Result<Response<Body>, Error> {

@@ -13,6 +13,7 @@ const ENDPOINT: Endpoint = Endpoint {
     method: "DELETE",
     allow: "GET, PATCH, DELETE",
     idempotent: true,
+    operation: "DeleteCustomer",
 };
 
 pub async fn handler(store: &Store, _clock: Clock, req: Request) -> Result<Response<Body>, Error> {

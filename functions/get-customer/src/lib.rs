@@ -12,6 +12,7 @@ const ENDPOINT: Endpoint = Endpoint {
     method: "GET",
     allow: "GET, PATCH, DELETE",
     idempotent: false,
+    operation: "GetCustomer",
 };
 
 pub async fn handler(store: &Store, clock: Clock, req: Request) -> Result<Response<Body>, Error> {

@@ -13,6 +13,7 @@ const ENDPOINT: Endpoint = Endpoint {
     method: "GET",
     allow: "GET",
     idempotent: false,
+    operation: "GetLoanPayDates",
 };
 
 pub async fn handler(store: &Store, clock: Clock, req: Request) -> Result<Response<Body>, Error> {

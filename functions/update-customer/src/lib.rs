@@ -13,6 +13,7 @@ const ENDPOINT: Endpoint = Endpoint {
     method: "PATCH",
     allow: "GET, PATCH, DELETE",
     idempotent: true,
+    operation: "UpdateCustomer",
 };
 
 pub async fn handler(store: &Store, clock: Clock, req: Request) -> Result<Response<Body>, Error> {

@@ -12,6 +12,7 @@ mod idempotency;
 mod import;
 mod loans;
 mod logs;
+mod metrics;
 mod pages;
 mod paydates;
 mod pii;
