@@ -74,13 +74,14 @@ $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION): | $(VENV)/.installed
 	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
 	touch $@
 
-# Order-only on .venv, as checkov. httpx, attrs and python-dateutil: what the generated client
-# imports at run time (tests/e2e/python_client.py).
+# Order-only on .venv, as checkov. ruff: the generator runs it on what it writes (without it,
+# it warns). httpx, attrs and python-dateutil: what the generated client imports at run time
+# (tests/e2e/python_client.py).
 $(OPENAPI_CLIENT_VENV)/.installed-$(OPENAPI_CLIENT_VERSION): | $(VENV)/.installed
 	test -x $(OPENAPI_CLIENT_VENV)/bin/python || $(VENV)/bin/python -m venv $(OPENAPI_CLIENT_VENV)
 	$(OPENAPI_CLIENT_VENV)/bin/pip install --quiet --upgrade pip
 	$(OPENAPI_CLIENT_VENV)/bin/pip install --quiet openapi-python-client==$(OPENAPI_CLIENT_VERSION) \
-	  httpx attrs python-dateutil
+	  ruff==0.17.6 httpx==0.28.1 attrs==26.1.0 python-dateutil==4.0.0
 	touch $@
 
 # SAM: lint the template; build it (x86_64 here: arm64's standard library cannot be installed
