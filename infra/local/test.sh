@@ -89,9 +89,10 @@ grep -q "^line 1: did not provide" .local/bad-import.out && grep -q "2 lines, 1 
 echo "import: a bad line is reported by number, the good one written, the exit code non-zero"
 
 echo "== schemathesis: infra/openapi.yaml against the local stack, every check, fixed seed"
-# The hooks create customers for DELETE through the API, with the suite's key.
+# The hooks create customers for DELETE through the API, with the suite's key. Hypothesis writes
+# under .local/ (ignored by cargo lambda watch, which restarts the functions on any other change).
 TASKSUITE_BASE_URL="http://127.0.0.1:$API_TEST_PORT" TASKSUITE_API_KEY="$E2E_KEY" \
-  "$VENV/bin/schemathesis" --config-file tests/schemathesis.toml run infra/openapi.yaml \
+  HYPOTHESIS_STORAGE_DIRECTORY=.local/hypothesis "$VENV/bin/schemathesis" --config-file tests/schemathesis.toml run infra/openapi.yaml \
   --url "http://127.0.0.1:$API_TEST_PORT" -H "Authorization: Bearer $E2E_KEY" \
   --checks all --seed 20261124 --max-examples "${SCHEMATHESIS_EXAMPLES:-100}" --workers 1 \
   --request-timeout 20 --no-color

@@ -11,6 +11,8 @@ import sys
 import time
 import zoneinfo
 
+import httpx
+
 sys.path.insert(0, os.environ.get("TASKSUITE_CLIENT_DIR", ".local/python-client"))
 
 from tasksuite_client import AuthenticatedClient  # noqa: E402
@@ -26,7 +28,9 @@ from tasksuite_client.types import UNSET  # noqa: E402
 
 HOST = os.environ["TASKSUITE_BASE_URL"].rstrip("/")
 KEY = os.environ["TASKSUITE_API_KEY"]
-client = AuthenticatedClient(base_url=HOST, token=KEY, raise_on_unexpected_status=True)
+# A timeout of our own: the generated client's default is none at all.
+TIMEOUT = httpx.Timeout(60.0)
+client = AuthenticatedClient(base_url=HOST, token=KEY, raise_on_unexpected_status=True, timeout=TIMEOUT)
 results = []
 
 
@@ -98,11 +102,20 @@ bad = typed(update_customer.sync_detailed(GID, client=client, body=CustomerPatch
 check("a bad field: the typed 400 naming it", bad is not None and (bad.status_code, bad.name, bad.description)
       == (400, "Bad Request", "Invalid 'email': must be a valid email address of at most 254 characters."), bad)
 
-nobody = AuthenticatedClient(base_url=HOST, token="tsk_" + "0" * 64, raise_on_unexpected_status=True)
+nobody = AuthenticatedClient(base_url=HOST, token="tsk_" + "0" * 64, raise_on_unexpected_status=True,
+                             timeout=TIMEOUT)
 denied = typed(get_customer.sync_detailed(GID, client=nobody), UnauthorizedError, 401)
 check("an unknown key: the typed 401", denied is not None
       and (denied.status_code, denied.name, denied.description) == (401, "Unauthorized", "Missing or invalid API key."),
       denied)
+
+demo = typed(get_customer.sync_detailed(89043763, client=client), CustomerRead, 200)
+loan = demo.loan_data[0] if demo is not None and len(demo.loan_data) == 1 else None
+check("get a demo customer: its one loan, typed", loan is not None
+      and (loan.id, loan.state, loan.loan_amount, loan.discount_savings, loan.disbursement_fee, loan.loan_term,
+           loan.contract_date) == (768945, "active", 10400.0, "0.00", "25.99", 52,
+                                   datetime.datetime.now(zoneinfo.ZoneInfo("America/Chicago")).date()
+                                   - datetime.timedelta(days=60)), loan)
 
 with_loans = typed(delete_customer.sync_detailed(89043763, client=client), DeleteConflictError, 409)
 check("delete a customer with loans: the typed 409", with_loans is not None
