@@ -10,6 +10,10 @@ PY_TOOLS := cargo-lambda aws-sam-cli cfn-lint requests schemathesis moto[server]
 # pins boto3, botocore, networkx and packaging to versions aws-sam-cli and schemathesis refuse.
 CHECKOV_VERSION := 3.3.30
 CHECKOV_VENV := $(VENV)/checkov
+# openapi-python-client (make test generates a typed client from infra/openapi.yaml and drives the
+# local stack with it) in a virtualenv of its own, with the generated client's runtime deps.
+OPENAPI_CLIENT_VERSION := 0.29.1
+OPENAPI_CLIENT_VENV := $(VENV)/openapi-client
 # The local targets never let the AWS SDK probe the EC2 metadata address (infra/local/lib.sh sets
 # it for run, test, bench and imports); deploy uses your own AWS environment as it is.
 LOCAL_AWS := AWS_EC2_METADATA_DISABLED=true AWS_REGION=us-east-1
@@ -26,7 +30,7 @@ run: deps
 	@infra/local/run.sh
 
 # The template's checks first: they take seconds and need no build.
-test: deps validate
+test: deps validate $(OPENAPI_CLIENT_VENV)/.installed-$(OPENAPI_CLIENT_VERSION)
 	@infra/local/test.sh
 
 # Reports figures (pay dates of a 20,000-loan day: API vs raw DynamoDB, peak memory).
@@ -68,6 +72,16 @@ $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION): | $(VENV)/.installed
 	test -x $(CHECKOV_VENV)/bin/python || $(VENV)/bin/python -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
 	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+	touch $@
+
+# Order-only on .venv, as checkov. ruff: the generator runs it on what it writes (without it,
+# it warns). httpx, attrs and python-dateutil: what the generated client imports at run time
+# (tests/e2e/python_client.py).
+$(OPENAPI_CLIENT_VENV)/.installed-$(OPENAPI_CLIENT_VERSION): | $(VENV)/.installed
+	test -x $(OPENAPI_CLIENT_VENV)/bin/python || $(VENV)/bin/python -m venv $(OPENAPI_CLIENT_VENV)
+	$(OPENAPI_CLIENT_VENV)/bin/pip install --quiet --upgrade pip
+	$(OPENAPI_CLIENT_VENV)/bin/pip install --quiet openapi-python-client==$(OPENAPI_CLIENT_VERSION) \
+	  ruff==0.17.6 httpx==0.28.1 attrs==26.1.0 python-dateutil==4.0.0
 	touch $@
 
 # SAM: lint the template; build it (x86_64 here: arm64's standard library cannot be installed

@@ -15,6 +15,22 @@ cargo fmt --all -- --check
 echo "== cargo clippy -D warnings"
 cargo clippy --quiet --workspace --all-targets --all-features -- -D warnings
 
+# A new user's client generator on the spec: openapi-python-client (its own virtualenv, see the
+# Makefile) must generate without a single warning. It prints its warnings on stdout and, with
+# --fail-on-warning, exits non-zero; both are checked. The client drives the stack further down.
+echo "== openapi-python-client: a typed client from infra/openapi.yaml, 0 warnings"
+CLIENT_VENV="$VENV/openapi-client"
+rm -rf .local/python-client && mkdir -p .local/python-client
+if ! PATH="$PWD/$CLIENT_VENV/bin:$PATH" "$CLIENT_VENV/bin/openapi-python-client" generate \
+    --path infra/openapi.yaml --output-path .local/python-client/tasksuite_client --meta none \
+    --fail-on-warning > .local/python-client.log 2>&1 \
+  || grep -qi "warning" .local/python-client.log; then
+  cat .local/python-client.log >&2
+  echo "error: openapi-python-client did not generate the client cleanly from infra/openapi.yaml" >&2
+  exit 1
+fi
+echo "generated .local/python-client/tasksuite_client with 0 warnings"
+
 DDB_TEST_PORT=$(free_port)
 local_env "$DDB_TEST_PORT" "e2e-"
 echo "== DynamoDB Local on 127.0.0.1:$DDB_TEST_PORT"
@@ -57,6 +73,10 @@ echo "audit: create, update and delete entries; reveal-ssn shows the SSN and lea
 TASKSUITE_BASE_URL="http://127.0.0.1:$API_TEST_PORT" TASKSUITE_API_KEY="$E2E_KEY" \
   "$VENV/bin/python" tests/e2e/paydate_examples.py
 
+echo "== the generated Python client against the stack: typed answers, errors and a cursor walk"
+TASKSUITE_BASE_URL="http://127.0.0.1:$API_TEST_PORT" TASKSUITE_API_KEY="$E2E_KEY" \
+  TASKSUITE_CLIENT_DIR=.local/python-client "$CLIENT_VENV/bin/python" tests/e2e/python_client.py
+
 echo "== the seeds' records through the import command"
 admin import-loans tests/data/seed-loans.jsonl
 admin import-paydates tests/data/seed-paydates.jsonl
@@ -69,7 +89,10 @@ grep -q "^line 1: did not provide" .local/bad-import.out && grep -q "2 lines, 1 
 echo "import: a bad line is reported by number, the good one written, the exit code non-zero"
 
 echo "== schemathesis: infra/openapi.yaml against the local stack, every check, fixed seed"
-"$VENV/bin/schemathesis" --config-file tests/schemathesis.toml run infra/openapi.yaml \
+# The hooks create customers for DELETE through the API, with the suite's key. Hypothesis writes
+# under .local/ (ignored by cargo lambda watch, which restarts the functions on any other change).
+TASKSUITE_BASE_URL="http://127.0.0.1:$API_TEST_PORT" TASKSUITE_API_KEY="$E2E_KEY" \
+  HYPOTHESIS_STORAGE_DIRECTORY=.local/hypothesis "$VENV/bin/schemathesis" --config-file tests/schemathesis.toml run infra/openapi.yaml \
   --url "http://127.0.0.1:$API_TEST_PORT" -H "Authorization: Bearer $E2E_KEY" \
   --checks all --seed 20261124 --max-examples "${SCHEMATHESIS_EXAMPLES:-100}" --workers 1 \
   --request-timeout 20 --no-color
