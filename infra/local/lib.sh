@@ -86,7 +86,8 @@ start_keys() {
 }
 
 # Starts `cargo lambda watch` in a session of its own (so that stopping it stops the functions
-# it started); sets WATCH_PID.
+# it started); sets WATCH_PID. RUST_LOG reaches the functions through the env file only: the
+# emulator itself logs request headers (Authorization included) at trace, so it never sees it.
 start_api() {
   local port=$1 env_file=$2 log=${3:-}
   if port_busy "$port"; then
@@ -94,10 +95,10 @@ start_api() {
     return 1
   fi
   if [ -n "$log" ]; then
-    setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$port" \
+    env -u RUST_LOG setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$port" \
       --env-file "$env_file" --disable-cors --ignore-changes > "$log" 2>&1 < /dev/null &
   else
-    setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$port" \
+    env -u RUST_LOG setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$port" \
       --env-file "$env_file" --disable-cors < /dev/null &
   fi
   WATCH_PID=$!
