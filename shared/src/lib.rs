@@ -22,6 +22,7 @@ pub mod http;
 pub mod idempotency;
 pub mod import;
 pub mod json;
+pub mod loan_writes;
 pub mod loans;
 pub mod money;
 pub mod paydates;
