@@ -18,11 +18,18 @@ pub struct StoredCustomer {
     pub version: u64,
     /// When the record was first created (RFC 3339, UTC).
     pub created_at: String,
+    /// How many loans the import has written for this customer (`loanCount`): moved by the
+    /// import in the same transaction as the loan's put, and a DELETE is conditioned on it
+    /// being 0. `None` on a record written before the attribute existed. Internal: never in
+    /// GET's body, the audit's changed fields or the ETag (beyond the version it bumps).
+    pub loan_count: Option<u64>,
 }
 
-const VERSION: &str = "version";
+pub(crate) const VERSION: &str = "version";
 const UPDATED_AT: &str = "updatedAt";
 const CREATED_AT: &str = "createdAt";
+/// The customer's count of loans written by the import (see [`StoredCustomer::loan_count`]).
+pub(crate) const LOAN_COUNT: &str = "loanCount";
 /// Written by records created before creates stopped comparing bodies; ignored and dropped.
 const OLD_FINGERPRINT: &str = "createFingerprint";
 
@@ -76,6 +83,9 @@ impl StoredCustomer {
             AttributeValue::S(self.created_at.clone()),
         );
         item.insert(UPDATED_AT.into(), AttributeValue::S(now_rfc3339()));
+        if let Some(n) = self.loan_count {
+            item.insert(LOAN_COUNT.into(), AttributeValue::N(n.to_string()));
+        }
         Ok(item)
     }
 
@@ -92,6 +102,11 @@ impl StoredCustomer {
         let created_at = match item.remove(CREATED_AT) {
             Some(AttributeValue::S(s)) => s,
             _ => String::new(),
+        };
+        let loan_count = match item.remove(LOAN_COUNT) {
+            None => None,
+            Some(AttributeValue::N(n)) => Some(n.parse().map_err(|_| malformed(&id, LOAN_COUNT))?),
+            Some(_) => return Err(malformed(&id, LOAN_COUNT)),
         };
         item.remove(UPDATED_AT);
         item.remove(OLD_FINGERPRINT);
@@ -124,6 +139,7 @@ impl StoredCustomer {
             customer,
             version,
             created_at,
+            loan_count,
         })
     }
 }
@@ -204,7 +220,10 @@ impl Store {
             .await
     }
 
-    /// Deletes the record only if it is still at `expected_version`, with its audit entry.
+    /// Deletes the record only if it is still at `expected_version` and no loan was written for
+    /// it (`loanCount` absent or 0), with its audit entry. The import moves `loanCount` and the
+    /// version in the same transaction as a loan's put, so a loan and this delete can never both
+    /// succeed, whatever the order.
     pub async fn delete_customer(
         &self,
         id: GiggleId,
@@ -214,12 +233,14 @@ impl Store {
         let delete = Delete::builder()
             .table_name(&self.tables.customers)
             .set_key(Some(key(id)))
-            .condition_expression("#v = :expected")
+            .condition_expression("#v = :expected AND (attribute_not_exists(#n) OR #n = :zero)")
             .expression_attribute_names("#v", VERSION)
+            .expression_attribute_names("#n", LOAN_COUNT)
             .expression_attribute_values(
                 ":expected",
                 AttributeValue::N(expected_version.to_string()),
             )
+            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
             .build()
             .map_err(|e| ApiError::Internal(e.to_string()))?;
         self.transact(TransactWriteItem::builder().delete(delete).build(), audit)

@@ -1,24 +1,24 @@
 //! The import of loans and pay dates from JSON Lines (one record a line). Every line is checked
 //! (its fields, the pay-date arithmetic and state, that its loan or customer exists); rejected
-//! lines are reported by number with the reason, the rest are written. Writes are puts keyed by
-//! the record's own key, so running a file twice changes nothing. Loans go in batches of 25,
-//! DynamoDB's unprocessed items retried with backoff; pay dates go in transactions with their
-//! days' counts (`paydates::counters`), and one already stored as given is not written again.
+//! lines are reported by number with the reason, the rest are written. Writes are keyed by the
+//! record's own key, and a record already stored as given is not written again, so running a
+//! file twice changes nothing. Loans go in transactions with their customer's `loanCount` and
+//! version (`loan_writes`: the guard that DELETE relies on); pay dates go in transactions with
+//! their days' counts (`paydates::counters`). A second line for the same record anywhere in the
+//! file (chunks included) is rejected, naming the line of the first, which is the one written.
 
 use crate::paydates;
 use crate::records::{check_pay_date, Field, Record, LOAN_FIELDS, PAY_DATE_FIELDS};
-use crate::store::{store_error, Store};
+use crate::store::Store;
 use crate::ApiError;
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
-use std::time::Duration;
 
-/// Lines checked and written together: bounded memory for files of any length.
-const CHUNK: usize = 2000;
-const BATCH_WRITE: usize = 25;
+/// Lines checked and written together. Only the keys of the lines seen so far are kept across
+/// chunks (to refuse a second line for a record), not the lines.
+pub const CHUNK: usize = 2000;
 const BATCH_GET: usize = 100;
-const MAX_RETRIES: u32 = 12;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -137,7 +137,7 @@ async fn flush(
     for (number, record) in chunk.drain(..) {
         let id = record.int(reference);
         if known.get(&id) == Some(&true) {
-            writes.push(record);
+            writes.push((number, record));
         } else {
             let reason = match kind {
                 Kind::Loans => format!("customer with giggleId {id} not found"),
@@ -146,22 +146,25 @@ async fn flush(
             report.rejected.push((number, reason));
         }
     }
-    let written = writes.len();
     match kind {
+        // A customer deleted since the check above fails the loan's transaction: its lines come
+        // back rejected.
         Kind::Loans => {
-            for batch in writes.chunks(BATCH_WRITE) {
-                let items = batch.iter().map(Record::to_item).collect();
-                write_batch(store, &store.tables.loans, items)
-                    .await
-                    .map_err(describe)?;
-            }
+            let outcome = crate::loan_writes::write_loans(store, writes)
+                .await
+                .map_err(describe)?;
+            report.written += outcome.written;
+            report.rejected.extend(outcome.rejected);
         }
         // Pay dates move their days' counts: they are written with them, in transactions.
-        Kind::PayDates => paydates::write_pay_dates(store, writes)
-            .await
-            .map_err(describe)?,
+        Kind::PayDates => {
+            let written = writes.len();
+            paydates::write_pay_dates(store, writes.into_iter().map(|(_, r)| r).collect())
+                .await
+                .map_err(describe)?;
+            report.written += written;
+        }
     }
-    report.written += written;
     Ok(())
 }
 
@@ -195,52 +198,4 @@ async fn existing(
         .await?;
     }
     Ok(found)
-}
-
-async fn backoff(attempt: u32) {
-    let millis = 50u64.saturating_mul(1 << attempt.min(6));
-    tokio::time::sleep(Duration::from_millis(millis.min(3000))).await;
-}
-
-/// One BatchWriteItem of at most 25 puts, retrying what DynamoDB leaves unprocessed.
-async fn write_batch(
-    store: &Store,
-    table: &str,
-    items: Vec<HashMap<String, AttributeValue>>,
-) -> Result<(), ApiError> {
-    let requests: Vec<WriteRequest> = items
-        .into_iter()
-        .map(|item| {
-            WriteRequest::builder()
-                .put_request(
-                    PutRequest::builder()
-                        .set_item(Some(item))
-                        .build()
-                        .expect("an item is set"),
-                )
-                .build()
-        })
-        .collect();
-    let mut pending = HashMap::from([(table.to_string(), requests)]);
-    let mut attempt = 0;
-    while !pending.values().all(Vec::is_empty) {
-        if attempt > MAX_RETRIES {
-            return Err(ApiError::StoreUnavailable(
-                "writes kept coming back unprocessed".into(),
-            ));
-        }
-        if attempt > 0 {
-            backoff(attempt).await;
-        }
-        let out = store
-            .client
-            .batch_write_item()
-            .set_request_items(Some(pending))
-            .send()
-            .await
-            .map_err(store_error)?;
-        pending = out.unprocessed_items.unwrap_or_default();
-        attempt += 1;
-    }
-    Ok(())
 }

@@ -24,6 +24,7 @@ pub mod http;
 pub mod idempotency;
 pub mod import;
 pub mod json;
+pub mod loan_writes;
 pub mod loans;
 pub mod metrics;
 pub mod money;

@@ -168,3 +168,63 @@ async fn amounts_are_stored_as_exact_decimal_numbers() {
         "{body}"
     );
 }
+
+/// A file longer than one chunk (2,000 lines): line 2,300 repeats line 10's loan with other
+/// values. The import documents that a second line for a record is refused wherever it is,
+/// naming the first, and the first is what is stored; progress is told after each chunk.
+#[tokio::test]
+async fn a_duplicate_beyond_the_first_chunk_is_refused_and_the_first_line_kept() {
+    const CUSTOMERS: u64 = 20;
+    let app = TestApp::new().await;
+    const {
+        assert!(
+            shared::import::CHUNK < 2300,
+            "the duplicate must be in a later chunk"
+        )
+    };
+    for g in 1..=CUSTOMERS {
+        app.create(&customer(g)).await;
+    }
+    let mut lines: Vec<String> = (1..=2500u64)
+        .map(|l| loan_line(l, 1 + l % CUSTOMERS, "2024-01-01"))
+        .collect();
+    lines[2299] = loan_line(10, 1 + 10 % CUSTOMERS, "2025-12-31");
+    let mut progress = Vec::new();
+    let report =
+        shared::import::import(&app.store, Kind::Loans, lines.join("\n").as_bytes(), |n| {
+            progress.push(n)
+        })
+        .await
+        .expect("the import runs");
+    assert_eq!(
+        report.rejected,
+        [(
+            2300,
+            "a second line for loan 10 (first on line 10)".to_string()
+        )]
+    );
+    assert_eq!((report.lines, report.written), (2500, 2499));
+    assert_eq!(progress, [2000, 2500]);
+    let body = app.get(1 + 10 % CUSTOMERS).await.json();
+    let loan_10 = body["loanData"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["id"] == 10)
+        .expect("loan 10 is stored")
+        .clone();
+    assert_eq!(
+        loan_10["contractDate"], "2024-01-01",
+        "the first line is kept"
+    );
+    // Every stored loan counted once on its customer.
+    let counted: u64 = integration_tests::scan_all(&app.store, &app.store.tables.customers)
+        .await
+        .iter()
+        .map(|c| match c.get("loanCount") {
+            Some(AttributeValue::N(n)) => n.parse::<u64>().unwrap(),
+            _ => panic!("a customer without loanCount"),
+        })
+        .sum();
+    assert_eq!(counted, 2499);
+}

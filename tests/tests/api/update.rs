@@ -1,3 +1,4 @@
+use aws_sdk_dynamodb::types::AttributeValue;
 use integration_tests::{customer, Op, TestApp};
 use serde_json::json;
 
@@ -274,4 +275,107 @@ async fn a_patch_with_a_query_parameter_is_400_and_writes_nothing() {
         .await;
     assert_eq!(r.assert_error(400), "Unknown query parameter 'dryRun'.");
     assert_eq!(app.get(77).await.headers["etag"], "\"1\"");
+}
+
+/// Two PATCHes with the same, current `If-Match` at the same moment: exactly one 200, the other
+/// 412, and the record holds the winner's change only (never both, never a lost 200).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn of_two_patches_with_the_same_if_match_exactly_one_wins() {
+    let app = TestApp::new().await;
+    for round in 0..10u64 {
+        let id = 700 + round;
+        app.create(&customer(id)).await;
+        let etag = app.get(id).await.headers["etag"].clone();
+        let path = format!("/customers/{id}");
+        let send = |body: serde_json::Value| {
+            let (app, path, etag) = (&app, path.clone(), etag.clone());
+            async move {
+                app.call(Op::Update, "PATCH", &path)
+                    .header("If-Match", &etag)
+                    .json(&body)
+                    .send()
+                    .await
+            }
+        };
+        let (a, b) = tokio::join!(
+            send(json!({"name": "Winner-A"})),
+            send(json!({"surname": "Winner-B"}))
+        );
+        let statuses = [a.status, b.status];
+        assert!(
+            statuses == [200, 412] || statuses == [412, 200],
+            "round {round}: {statuses:?} {} {}",
+            a.body,
+            b.body
+        );
+        let loser = if a.status == 412 { &a } else { &b };
+        assert_eq!(
+            loser.assert_error(412),
+            "The customer was changed since it was read (If-Match does not match its ETag)."
+        );
+        let c = stored(&app, id).await;
+        if a.status == 200 {
+            assert_eq!(
+                (c["name"].as_str(), c["surname"].as_str()),
+                (Some("Winner-A"), Some("Doe"))
+            );
+        } else {
+            assert_eq!(
+                (c["name"].as_str(), c["surname"].as_str()),
+                (Some("John"), Some("Winner-B"))
+            );
+        }
+        let next = app.get(id).await.headers["etag"].clone();
+        assert_eq!(next, "\"2\"", "round {round}: one write, one version");
+    }
+}
+
+/// A PATCH keeps the customer's `loanCount` (it replaces the whole item): the loan still shows,
+/// the delete is still refused, and `loanCount` is neither in the body nor in the audit trail.
+#[tokio::test]
+async fn a_patch_keeps_the_loan_count() {
+    let app = TestApp::new().await;
+    app.create(&customer(17)).await;
+    let before = app.get(17).await.headers["etag"].clone();
+    app.import_ok(
+        shared::import::Kind::Loans,
+        &integration_tests::loan_line(170, 17, "2024-01-01"),
+    )
+    .await;
+    let got = app.get(17).await;
+    assert_ne!(
+        got.headers["etag"], before,
+        "the loan list changed, so does the ETag"
+    );
+    let r = app
+        .call(Op::Update, "PATCH", "/customers/17")
+        .header("If-Match", &got.headers["etag"])
+        .json(&json!({"active": false}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let item = app
+        .store
+        .client
+        .get_item()
+        .table_name(&app.store.tables.customers)
+        .key("giggleId", AttributeValue::N("17".into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    assert_eq!(item.get("loanCount"), Some(&AttributeValue::N("1".into())));
+    let body = app.get(17).await.json();
+    assert_eq!(body["customerData"]["active"], false);
+    assert!(body["customerData"].get("loanCount").is_none(), "{body}");
+    assert_eq!(body["loanData"][0]["id"], 170);
+    assert_eq!(
+        app.delete(17).await.assert_error(409),
+        "Giggle ID 17 has 1 loan and cannot be deleted."
+    );
+    for entry in integration_tests::scan_all(&app.store, &app.store.tables.audit).await {
+        assert!(!format!("{entry:?}").contains("loanCount"), "{entry:?}");
+    }
 }
