@@ -7,6 +7,7 @@ mod create;
 mod cursors;
 mod delete;
 mod failures;
+mod faults;
 mod idempotency;
 mod import;
 mod loans;
