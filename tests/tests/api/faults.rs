@@ -302,19 +302,54 @@ async fn all_pay_dates_are_503_when_the_counters_or_the_index_query_fail() {
     }
 }
 
-/// A create whose transaction DynamoDB carried out but whose answer was lost on the way back:
-/// the SDK sends it again, with the same ClientRequestToken.
+/// Writes that DynamoDB carried out but whose answers were lost on the way back: the SDK sends
+/// each again. A transaction carries the same ClientRequestToken and is not run twice; the
+/// `Idempotency-Key` claim (a conditional put) meets its own record.
 #[tokio::test]
-async fn a_create_whose_answer_is_lost_is_created_once() {
+async fn writes_whose_answers_are_lost_take_effect_once() {
     let rig = rig().await;
     let t = rig.app.store.tables.clone();
-    let hits = rig.proxy.inject(
-        on("TransactWriteItems").table(&t.customers).times(1),
-        Fault::DropResponse,
-    );
+    let lost = |rule: Match| rig.proxy.inject(rule.times(1), Fault::DropResponse);
+
+    let hits = lost(on("TransactWriteItems").table(&t.customers));
     let r = rig.patient.create(&customer(5)).await;
-    assert_eq!(hits.get(), 1);
-    assert!(rig.app.store.get_customer(gid(5)).await.unwrap().is_some());
+    assert_eq!((r.status, hits.get()), (200, 1), "{}", r.body);
     assert_eq!(rig.trail_len(5).await, 1);
-    assert_eq!(r.status, 200, "{}", r.body);
+
+    let hits = lost(on("TransactWriteItems").table(&t.customers));
+    let r = rig.patient.patch(5, &json!({"name": "Lost"})).await;
+    assert_eq!((r.status, hits.get()), (200, 1), "{}", r.body);
+    let stored = rig.app.store.get_customer(gid(5)).await.unwrap().unwrap();
+    assert_eq!((stored.version, rig.trail_len(5).await), (2, 2));
+
+    // The claim of an Idempotency-Key, then its completion.
+    for (i, rule) in [
+        on("PutItem").table(&t.idempotency),
+        on("UpdateItem").table(&t.idempotency),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let id = 10 + i as u64;
+        let key = format!("lost-{i}");
+        let send = || {
+            rig.patient
+                .call(Op::Create, "POST", "/customers")
+                .json(&customer(id))
+                .header("idempotency-key", &key)
+                .send()
+        };
+        let hits = lost(rule.clone());
+        let r = send().await;
+        assert_eq!((r.status, hits.get()), (200, 1), "{rule:?}: {}", r.body);
+        assert_eq!(rig.trail_len(id).await, 1);
+        let again = send().await;
+        assert_eq!(again.status, 200, "{rule:?}: {}", again.body);
+        assert_eq!(again.body, r.body);
+        assert_eq!(
+            again.headers.get("idempotent-replayed").map(String::as_str),
+            Some("true"),
+            "{rule:?}"
+        );
+    }
 }
