@@ -194,6 +194,11 @@ impl Store {
                 }
             };
             match existing {
+                // Our own claim: the put landed, its answer was lost, and the SDK sent it again
+                // (a put has no request token). The token is random: no other request has it.
+                Some(item) if s(&item, "token").as_deref() == Some(token.as_str()) => {
+                    return Ok(Claim::Run(Ticket { id, token }))
+                }
                 Some(item) => return judge(&item, mac),
                 None => continue, // released in between: claim again
             }

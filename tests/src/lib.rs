@@ -2,6 +2,8 @@
 //! `infra/template.yaml`), an API key, and a way to call each function's real handler with a
 //! request shaped as API Gateway would hand it over.
 
+pub mod faults;
+
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::Value;
 use shared::store::{sdk_config, Store, Tables};

@@ -1,16 +1,10 @@
-use integration_tests::{customer, TestApp};
-use shared::store::{sdk_config, Store, Tables};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//! The store failing before any operation runs (unreachable, or the API-key lookup throttled),
+//! and the unexpected failure that is a 500. Each operation's own store calls are broken in
+//! `faults.rs`.
 
-async fn store_at(endpoint: &str, tables: Tables) -> Store {
-    let conf = aws_sdk_dynamodb::config::Builder::from(&sdk_config().await)
-        .endpoint_url(endpoint)
-        .build();
-    Store {
-        client: aws_sdk_dynamodb::Client::from_conf(conf),
-        ..Store::from_config(&sdk_config().await, tables).with_key_cache(Default::default())
-    }
-}
+use integration_tests::faults::{on, store_at, Fault, FaultProxy, PATIENT};
+use integration_tests::{customer, TestApp};
+use shared::store::Tables;
 
 /// A port on this machine where nothing listens.
 fn closed_port() -> u16 {
@@ -18,69 +12,63 @@ fn closed_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 
+/// Every route, each answering 503 in the contract's shape.
+async fn assert_every_route_is_503(app: &TestApp) {
+    let answers = [
+        ("create", app.create(&customer(1)).await),
+        ("get", app.get(1).await),
+        (
+            "update",
+            app.patch(1, &serde_json::json!({"active": true})).await,
+        ),
+        ("delete", app.delete(1).await),
+        ("loan pay dates", app.loan_pay_dates(1, &[]).await),
+        ("pay dates", app.pay_dates(&[("date", "2024-05-16")]).await),
+    ];
+    for (route, r) in answers {
+        let d = r.assert_error(503);
+        assert!(d.contains("Request id"), "{route}: {d}");
+        assert!(!d.contains("127.0.0.1"), "{route}: internals leaked: {d}");
+    }
+}
+
 #[tokio::test]
 async fn an_unreachable_store_is_503_on_every_route() {
     let app = TestApp::new().await;
-    let down = app.with_store(
-        store_at(
-            &format!("http://127.0.0.1:{}", closed_port()),
-            app.store.tables.clone(),
-        )
-        .await,
-    );
-    let r = down.create(&customer(1)).await;
-    let d = r.assert_error(503);
-    assert!(d.contains("Request id"), "{d}");
-    assert!(!d.contains("127.0.0.1"), "internals leaked: {d}");
-    down.get(1).await.assert_error(503);
-    down.patch(1, &serde_json::json!({"active": true}))
-        .await
-        .assert_error(503);
-    down.delete(1).await.assert_error(503);
+    let endpoint = format!("http://127.0.0.1:{}", closed_port());
+    let down = app.with_store(store_at(&endpoint, app.store.tables.clone(), None).await);
+    assert_every_route_is_503(&down).await;
+    // The import, too, stops with the reason.
+    let line = integration_tests::loan_line(1, 1, "2024-05-01");
+    let err = shared::import::import(
+        &down.store,
+        shared::import::Kind::Loans,
+        line.as_bytes(),
+        |_| {},
+    )
+    .await
+    .unwrap_err();
+    assert!(err.contains("dispatch failure"), "{err}");
 }
 
-/// A stand-in endpoint on loopback that answers every DynamoDB call as throttled, the way
-/// DynamoDB does: after the SDK's retries, the caller gets a 503.
+/// The API-key lookup throttled past the SDK's retries: a 503 (an outage must not look like a
+/// revoked key), on every route.
 #[tokio::test]
-async fn a_store_that_keeps_throttling_is_503() {
+async fn a_throttled_key_lookup_is_503_on_every_route() {
     let app = TestApp::new().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut sock, _)) = listener.accept().await else {
-                return;
-            };
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 65536];
-                loop {
-                    let Ok(n) = sock.read(&mut buf).await else {
-                        return;
-                    };
-                    if n == 0 {
-                        return;
-                    }
-                    let body = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate of requests exceeds the allowed throughput."}"#;
-                    let resp = format!(
-                        "HTTP/1.1 400 Bad Request\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\n\r\n{}",
-                        body.len(),
-                        body
-                    );
-                    if sock.write_all(resp.as_bytes()).await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    let throttled = app.with_store(
-        store_at(
-            &format!("http://127.0.0.1:{port}"),
-            app.store.tables.clone(),
-        )
-        .await,
+    let proxy = FaultProxy::start().await;
+    let throttled = app.with_store(proxy.store(app.store.tables.clone(), PATIENT).await);
+    let hits = proxy.inject(
+        on("GetItem").table(&app.store.tables.api_keys),
+        Fault::Throttling,
     );
-    throttled.get(1).await.assert_error(503);
+    assert_every_route_is_503(&throttled).await;
+    assert_eq!(hits.get(), 6 * 3, "three attempts for each route's lookup");
+    proxy.clear();
+    assert_eq!(
+        throttled.get(1).await.assert_error(400),
+        "Giggle ID 1 not found."
+    );
 }
 
 /// Anything unexpected (here: tables that do not exist) is a 500 that names the request id

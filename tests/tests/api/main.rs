@@ -8,6 +8,7 @@ mod create;
 mod cursors;
 mod delete;
 mod failures;
+mod faults;
 mod idempotency;
 mod import;
 mod loans;
