@@ -233,7 +233,7 @@ pub async fn store_at(
         }
     }
     Store {
-        client: aws_sdk_dynamodb::Client::from_conf(builder.build()),
+        client: shared::store::dynamodb_client(builder),
         ..Store::from_config(&config, tables).with_key_cache(Duration::ZERO)
     }
 }

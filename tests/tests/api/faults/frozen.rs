@@ -106,6 +106,7 @@ async fn app_on(local: &LocalDynamo, key: &str) -> TestApp {
     TestApp {
         store,
         key: key.to_string(),
+        clock: integration_tests::Clock::System,
     }
 }
 
