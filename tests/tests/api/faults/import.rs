@@ -38,6 +38,24 @@ async fn stored_loans(app: &TestApp) -> Vec<u64> {
     ids
 }
 
+/// The customer's `loanCount` as stored (the delete guard's count, moved with each new loan).
+async fn loan_count(app: &TestApp, giggle_id: u64) -> u64 {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let item = app
+        .store
+        .client
+        .get_item()
+        .table_name(&app.store.tables.customers)
+        .key("giggleId", AttributeValue::N(giggle_id.to_string()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("the customer is stored");
+    item["loanCount"].as_n().unwrap().parse().unwrap()
+}
+
 /// The counters agree with the pay dates stored, day by day and state by state (a pay date
 /// and its count land together or not at all), and `/paydates` says so; returns how many pay
 /// dates are stored.
@@ -89,29 +107,31 @@ async fn the_import_retries_unprocessed_items_and_writes_every_line_once() {
     assert_eq!(rig.app.create(&customer(1)).await.status, 200);
     let t = rig.app.store.tables.clone();
 
-    // Loans: 60 lines are three BatchWriteItem calls (25, 25, 10); the first three calls come
-    // back wholly unprocessed, and so does the first look-up of the customers.
-    let writes = rig.proxy.inject(
-        on("BatchWriteItem").table(&t.loans).times(3),
+    // Loans: 60 lines of one customer are three transactions (25, 25, 10), each after a
+    // BatchGetItem of its loans; the first lookup of the customer comes back wholly unprocessed
+    // twice, and so does the first read of each transaction's loans.
+    let customers = rig.proxy.inject(
+        on("BatchGetItem").table(&t.customers).times(2),
         Fault::Unprocessed,
     );
-    let reads = rig.proxy.inject(
-        on("BatchGetItem").table(&t.customers).times(2),
+    let loans = rig.proxy.inject(
+        on("BatchGetItem").table(&t.loans).times(3),
         Fault::Unprocessed,
     );
     let report = rig.patient.import(Kind::Loans, &loan_lines(60)).await;
     assert_eq!((report.lines, report.written), (60, 60));
     assert!(report.rejected.is_empty(), "{:?}", report.rejected);
-    assert_eq!((writes.get(), reads.get()), (3, 2), "the faults were met");
+    assert_eq!((customers.get(), loans.get()), (2, 3), "the faults were met");
     assert_eq!(
-        rig.proxy.calls("BatchWriteItem"),
-        3 + 3,
-        "each batch reached DynamoDB once: every line written exactly once"
+        rig.proxy.calls("TransactWriteItems"),
+        3,
+        "each transaction reached DynamoDB once: every line written exactly once"
     );
     assert_eq!(
         stored_loans(&rig.app).await,
         (1000..1060).collect::<Vec<_>>()
     );
+    assert_eq!(loan_count(&rig.app, 1).await, 60, "every loan counted once");
 
     // Pay dates: the loan look-up and the read of what is stored come back unprocessed.
     rig.app
@@ -149,20 +169,24 @@ async fn an_import_that_meets_a_failing_store_stops_and_a_rerun_completes_it() {
         async move { shared::import::import(&store, kind, text.as_bytes(), |_| {}).await }
     };
 
-    // Loans: every batch write throttled. Nothing is written; the error says what failed.
+    // Loans: every transaction of the loans throttled (the SDK's three attempts, then the
+    // import stops at its first transaction). Nothing is written, the customer's count stays;
+    // the error says what failed.
     let hits = rig
         .proxy
-        .inject(on("BatchWriteItem").table(&t.loans), Fault::Throttling);
+        .inject(on("TransactWriteItems").table(&t.loans), Fault::Throttling);
     let err = import(Kind::Loans, loan_lines(60)).await.unwrap_err();
     assert!(err.contains("ThrottlingException"), "{err}");
     assert_eq!(hits.get(), 3);
     assert_eq!(stored_loans(&rig.app).await, [11]);
+    assert_eq!(loan_count(&rig.app, 1).await, 1);
     rig.proxy.clear();
     let report = import(Kind::Loans, loan_lines(60)).await.unwrap();
     assert_eq!(report.written, 60);
     let mut all: Vec<u64> = (1000..1060).collect();
     all.insert(0, 11);
     assert_eq!(stored_loans(&rig.app).await, all);
+    assert_eq!(loan_count(&rig.app, 1).await, 61);
 
     // Pay dates: half the file is in; then every transaction fails. What is stored stays
     // exactly the first half, each pay date with its count.
