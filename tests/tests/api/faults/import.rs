@@ -121,7 +121,11 @@ async fn the_import_retries_unprocessed_items_and_writes_every_line_once() {
     let report = rig.patient.import(Kind::Loans, &loan_lines(60)).await;
     assert_eq!((report.lines, report.written), (60, 60));
     assert!(report.rejected.is_empty(), "{:?}", report.rejected);
-    assert_eq!((customers.get(), loans.get()), (2, 3), "the faults were met");
+    assert_eq!(
+        (customers.get(), loans.get()),
+        (2, 3),
+        "the faults were met"
+    );
     assert_eq!(
         rig.proxy.calls("TransactWriteItems"),
         3,
