@@ -432,6 +432,37 @@ pub async fn scan_all(
     }
 }
 
+/// The customer's item as stored (a consistent read), or None.
+pub async fn stored_customer_item(
+    app: &TestApp,
+    id: u64,
+) -> Option<HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+    app.store
+        .client
+        .get_item()
+        .table_name(&app.store.tables.customers)
+        .key(
+            "giggleId",
+            aws_sdk_dynamodb::types::AttributeValue::N(id.to_string()),
+        )
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+}
+
+/// A number attribute of a stored item, or None.
+pub fn number_of(
+    item: &HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
+    name: &str,
+) -> Option<u64> {
+    match item.get(name) {
+        Some(aws_sdk_dynamodb::types::AttributeValue::N(n)) => n.parse().ok(),
+        _ => None,
+    }
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))

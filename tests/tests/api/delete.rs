@@ -1,7 +1,8 @@
 use aws_sdk_dynamodb::types::AttributeValue;
-use integration_tests::{customer, loan_line, scan_all, Op, TestApp};
+use integration_tests::{
+    customer, loan_line, number_of, scan_all, stored_customer_item, Op, TestApp,
+};
 use shared::import::Kind;
-use std::collections::HashMap;
 
 #[tokio::test]
 async fn delete_removes_the_record_with_the_documented_envelope() {
@@ -57,27 +58,6 @@ async fn delete_refuses_query_parameters() {
     assert_eq!(app.get(22).await.status, 200);
 }
 
-/// The customer's item as stored (consistent read), or None.
-async fn raw_customer(app: &TestApp, id: u64) -> Option<HashMap<String, AttributeValue>> {
-    app.store
-        .client
-        .get_item()
-        .table_name(&app.store.tables.customers)
-        .key("giggleId", AttributeValue::N(id.to_string()))
-        .consistent_read(true)
-        .send()
-        .await
-        .unwrap()
-        .item
-}
-
-fn number_of(item: &HashMap<String, AttributeValue>, name: &str) -> Option<u64> {
-    match item.get(name) {
-        Some(AttributeValue::N(n)) => n.parse().ok(),
-        _ => None,
-    }
-}
-
 /// A loan put straight into the table, as an import before `loanCount` existed wrote it.
 async fn put_legacy_loan(app: &TestApp, loan_id: u64, giggle_id: u64) {
     let record = shared::records::Record::from_json_line(
@@ -106,7 +86,7 @@ async fn make_legacy(app: &TestApp, id: u64) {
         .send()
         .await
         .unwrap();
-    assert!(!raw_customer(app, id)
+    assert!(!stored_customer_item(app, id)
         .await
         .unwrap()
         .contains_key("loanCount"));
@@ -162,7 +142,7 @@ async fn a_loan_import_and_the_delete_of_its_customer_never_both_succeed() {
                     "round {round}"
                 );
                 assert!(!loan_stored, "round {round}: a loan of a deleted customer");
-                assert!(raw_customer(&app, id).await.is_none());
+                assert!(stored_customer_item(&app, id).await.is_none());
             }
             409 => {
                 kept += 1;
@@ -172,7 +152,9 @@ async fn a_loan_import_and_the_delete_of_its_customer_never_both_succeed() {
                 );
                 assert!(imported, "round {round}: {:?}", report.rejected);
                 assert!(loan_stored);
-                let stored = raw_customer(&app, id).await.expect("the customer stays");
+                let stored = stored_customer_item(&app, id)
+                    .await
+                    .expect("the customer stays");
                 assert_eq!(number_of(&stored, "loanCount"), Some(1));
                 let got = app.get(id).await;
                 assert_eq!(got.json()["loanData"][0]["id"], loan, "round {round}");
@@ -186,7 +168,7 @@ async fn a_loan_import_and_the_delete_of_its_customer_never_both_succeed() {
     for item in scan_all(&app.store, &app.store.tables.loans).await {
         let owner = number_of(&item, "giggleId").unwrap();
         assert!(
-            raw_customer(&app, owner).await.is_some(),
+            stored_customer_item(&app, owner).await.is_some(),
             "loan of missing {owner}"
         );
     }
@@ -199,12 +181,12 @@ async fn a_loan_import_and_the_delete_of_its_customer_never_both_succeed() {
 async fn the_loan_count_follows_the_import_and_words_the_409() {
     let app = TestApp::new().await;
     app.create(&customer(30)).await;
-    let stored = raw_customer(&app, 30).await.unwrap();
+    let stored = stored_customer_item(&app, 30).await.unwrap();
     assert_eq!(number_of(&stored, "loanCount"), Some(0));
     assert_eq!(number_of(&stored, "version"), Some(1));
     let lines: Vec<String> = (1..=3).map(|l| loan_line(l, 30, "2024-01-01")).collect();
     app.import_ok(Kind::Loans, &lines.join("\n")).await;
-    let stored = raw_customer(&app, 30).await.unwrap();
+    let stored = stored_customer_item(&app, 30).await.unwrap();
     assert_eq!(number_of(&stored, "loanCount"), Some(3));
     assert_eq!(
         number_of(&stored, "version"),
@@ -214,7 +196,7 @@ async fn the_loan_count_follows_the_import_and_words_the_409() {
     assert_eq!(app.get(30).await.headers["etag"], "\"2\"");
 
     app.import_ok(Kind::Loans, &lines.join("\n")).await;
-    let stored = raw_customer(&app, 30).await.unwrap();
+    let stored = stored_customer_item(&app, 30).await.unwrap();
     assert_eq!(
         number_of(&stored, "loanCount"),
         Some(3),
@@ -228,7 +210,7 @@ async fn the_loan_count_follows_the_import_and_words_the_409() {
 
     app.import_ok(Kind::Loans, &loan_line(2, 30, "2024-02-02"))
         .await;
-    let stored = raw_customer(&app, 30).await.unwrap();
+    let stored = stored_customer_item(&app, 30).await.unwrap();
     assert_eq!(
         number_of(&stored, "loanCount"),
         Some(3),
@@ -245,7 +227,7 @@ async fn the_loan_count_follows_the_import_and_words_the_409() {
         app.delete(30).await.assert_error(409),
         "Giggle ID 30 has 3 loans and cannot be deleted."
     );
-    assert!(raw_customer(&app, 30).await.is_some());
+    assert!(stored_customer_item(&app, 30).await.is_some());
 }
 
 /// A record from before `loanCount`: the count on the index still guards it and words the 409;
@@ -265,7 +247,7 @@ async fn a_record_without_loan_count_is_still_guarded() {
     app.import_ok(Kind::Loans, &loan_line(401, 40, "2024-01-01"))
         .await;
     assert_eq!(
-        number_of(&raw_customer(&app, 40).await.unwrap(), "loanCount"),
+        number_of(&stored_customer_item(&app, 40).await.unwrap(), "loanCount"),
         Some(1)
     );
     assert_eq!(
@@ -273,7 +255,7 @@ async fn a_record_without_loan_count_is_still_guarded() {
         "Giggle ID 40 has 2 loans and cannot be deleted."
     );
     assert_eq!(app.delete(41).await.status, 200);
-    assert!(raw_customer(&app, 41).await.is_none());
+    assert!(stored_customer_item(&app, 41).await.is_none());
 }
 
 /// A loan stored under one customer is never moved to another: the line is rejected, nothing
@@ -298,7 +280,7 @@ async fn a_loan_of_another_customer_is_a_rejected_line() {
         )]
     );
     assert_eq!(
-        number_of(&raw_customer(&app, 51).await.unwrap(), "loanCount"),
+        number_of(&stored_customer_item(&app, 51).await.unwrap(), "loanCount"),
         Some(0)
     );
     assert_eq!(app.delete(51).await.status, 200);

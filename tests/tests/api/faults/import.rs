@@ -4,7 +4,9 @@
 
 use super::rig;
 use integration_tests::faults::{on, Fault};
-use integration_tests::{customer, loan_line, pay_date_line, scan_all, TestApp};
+use integration_tests::{
+    customer, loan_line, number_of, pay_date_line, scan_all, stored_customer_item, TestApp,
+};
 use shared::import::Kind;
 use shared::paydates::query::Dates;
 
@@ -40,20 +42,10 @@ async fn stored_loans(app: &TestApp) -> Vec<u64> {
 
 /// The customer's `loanCount` as stored (the delete guard's count, moved with each new loan).
 async fn loan_count(app: &TestApp, giggle_id: u64) -> u64 {
-    use aws_sdk_dynamodb::types::AttributeValue;
-    let item = app
-        .store
-        .client
-        .get_item()
-        .table_name(&app.store.tables.customers)
-        .key("giggleId", AttributeValue::N(giggle_id.to_string()))
-        .consistent_read(true)
-        .send()
+    let item = stored_customer_item(app, giggle_id)
         .await
-        .unwrap()
-        .item
         .expect("the customer is stored");
-    item["loanCount"].as_n().unwrap().parse().unwrap()
+    number_of(&item, "loanCount").expect("a loanCount")
 }
 
 /// The counters agree with the pay dates stored, day by day and state by state (a pay date
