@@ -126,9 +126,12 @@ admin() {
   cargo run --quiet -p shared --features admin --bin tasksuite-admin -- "$@"
 }
 
-# The functions exactly as `cargo lambda watch` builds them (same package selection, so the
-# same features), so that the first request does not compile anything.
+# The functions exactly as `cargo lambda watch` builds them (it runs `cargo run --bin <name>`),
+# so that the first request does not compile anything. Selected by binary, not by package: with
+# `-p <package>` cargo builds each function's binary as another unit (another fingerprint), and
+# the first request to each function recompiled it (5 s each on an idle machine, 41 s on a busy
+# one: a fresh clone's first `make load` had PATCHes time out on it).
 build_functions() {
-  cargo build --quiet -p create-customer -p get-customer -p update-customer -p delete-customer \
-    -p get-loan-paydates -p list-paydates
+  cargo build --quiet --bin create-customer --bin get-customer --bin update-customer \
+    --bin delete-customer --bin get-loan-paydates --bin list-paydates
 }
