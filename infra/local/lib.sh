@@ -88,13 +88,19 @@ start_keys() {
 # Starts `cargo lambda watch` in a session of its own (so that stopping it stops the functions
 # it started); sets WATCH_PID. RUST_LOG reaches the functions through the env file only: the
 # emulator itself logs request headers (Authorization included) at trace, so it never sees it.
+# With a log file: output there only, and source changes ignored (the suite's stack); with a
+# log file and `tee`: output on the terminal and in the file, rebuilt on changes (make run's,
+# whose log make load reads to tell a function's 5xx from the emulator's).
 start_api() {
-  local port=$1 env_file=$2 log=${3:-}
+  local port=$1 env_file=$2 log=${3:-} mode=${4:-}
   if port_busy "$port"; then
     echo "error: port $port is taken; set API_PORT to a free port" >&2
     return 1
   fi
-  if [ -n "$log" ]; then
+  if [ -n "$log" ] && [ "$mode" = tee ]; then
+    env -u RUST_LOG setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$port" \
+      --env-file "$env_file" --disable-cors < /dev/null > >(tee "$log") 2>&1 &
+  elif [ -n "$log" ]; then
     env -u RUST_LOG setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$port" \
       --env-file "$env_file" --disable-cors --ignore-changes > "$log" 2>&1 < /dev/null &
   else

@@ -32,7 +32,9 @@ fi
 
 write_env_file .local/watch.env
 echo "starting the API on 127.0.0.1:$API_PORT..."
-start_api "$API_PORT" .local/watch.env
+# Its output (the functions' JSON log lines and metrics lines, which never hold an SSN, EIN or
+# key) also goes to .local/api.log, started afresh each time: make load reads it.
+start_api "$API_PORT" .local/watch.env .local/api.log tee
 
 cat <<MSG
 
