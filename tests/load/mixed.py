@@ -207,7 +207,8 @@ for name, p, log in procs:
     try:
         p.wait(timeout=SECONDS + 60)
     except subprocess.TimeoutExpired:
-        p.kill()
+        for _, other, _ in procs:
+            other.kill()
         fail(f"oha's {name} lane did not stop {SECONDS + 60} s after it started")
     log.close()
     if p.returncode != 0:
@@ -240,6 +241,7 @@ def operation(lane, url):
     if lane != "paydates":
         return {"get-customer": "GetCustomer", "create": "CreateCustomer"}[lane]
     return "GetLoanPayDates" if "/loans/" in url else "ListPayDates"
+
 
 for name, _, _, _, allowed in LANES:
     db = sqlite3.connect(f"{OUT}/{name}.db")
