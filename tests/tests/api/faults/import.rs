@@ -100,8 +100,8 @@ async fn the_import_retries_unprocessed_items_and_writes_every_line_once() {
     let t = rig.app.store.tables.clone();
 
     // Loans: 60 lines of one customer are three transactions (25, 25, 10), each after a
-    // BatchGetItem of its loans; the first lookup of the customer comes back wholly unprocessed
-    // twice, and so does the first read of each transaction's loans.
+    // BatchGetItem of its loans. The first two lookups of the customer and the first three reads
+    // of the loans come back wholly unprocessed, and are asked again.
     let customers = rig.proxy.inject(
         on("BatchGetItem").table(&t.customers).times(2),
         Fault::Unprocessed,
